@@ -1,0 +1,155 @@
+// Package errs defines the handful of error kinds the registry reports and
+// the HTTP status each one maps to.
+//
+// A function that fails for a reason the caller can act on returns an *Error
+// built with New or Errorf; everything else is an internal error. Callers test
+// the kind with errors.Is(err, errs.NotFound) and read the user-facing text
+// with Message.
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Kind classifies an error by what the client should do about it.
+// A Kind is itself an error so that errors.Is(err, errs.NotFound) reads well.
+type Kind int
+
+// The kinds, each documented with its HTTP status.
+const (
+	Internal        Kind = iota // 500: a bug or an unexpected failure; details are logged, not shown
+	Invalid                     // 400: the request is malformed or a value breaks a syntax rule
+	Unauthenticated             // 401: no credentials, or credentials that are not valid
+	Forbidden                   // 403: valid credentials without the right to do this
+	NotFound                    // 404: no such thing
+	Conflict                    // 409: the request collides with existing state
+	Gone                        // 410: it existed and was deleted
+	TooLarge                    // 413: a body or archive over a size limit
+	Unprocessable               // 422: well-formed, but breaks a semantic rule
+	RateLimited                 // 429: too many requests; see RetryAfter
+	Unavailable                 // 503: a dependency (database, cache, disk) is down
+)
+
+var kindInfo = [...]struct {
+	code   string
+	status int
+}{
+	Internal:        {"internal", http.StatusInternalServerError},
+	Invalid:         {"invalid", http.StatusBadRequest},
+	Unauthenticated: {"unauthorized", http.StatusUnauthorized},
+	Forbidden:       {"forbidden", http.StatusForbidden},
+	NotFound:        {"not_found", http.StatusNotFound},
+	Conflict:        {"conflict", http.StatusConflict},
+	Gone:            {"gone", http.StatusGone},
+	TooLarge:        {"too_large", http.StatusRequestEntityTooLarge},
+	Unprocessable:   {"unprocessable", http.StatusUnprocessableEntity},
+	RateLimited:     {"rate_limited", http.StatusTooManyRequests},
+	Unavailable:     {"unavailable", http.StatusServiceUnavailable},
+}
+
+// Error implements error so that a Kind can be the target of errors.Is.
+func (k Kind) Error() string { return k.Code() }
+
+// Code is the short machine-readable name of the kind, used as the "error"
+// field of JSON error bodies.
+func (k Kind) Code() string {
+	if int(k) < 0 || int(k) >= len(kindInfo) {
+		return kindInfo[Internal].code
+	}
+	return kindInfo[k].code
+}
+
+// Status is the HTTP status code for the kind.
+func (k Kind) Status() int {
+	if int(k) < 0 || int(k) >= len(kindInfo) {
+		return http.StatusInternalServerError
+	}
+	return kindInfo[k].status
+}
+
+// Error is an error of a known kind with a message meant for the client.
+type Error struct {
+	Kind Kind
+	// Msg says what went wrong and, where possible, what to do about it.
+	Msg string
+	// RetryAfter is set on RateLimited errors: when to try again.
+	RetryAfter time.Duration
+	// Err is the underlying cause, if any; it is logged, never shown.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil && e.Msg == "" {
+		return e.Err.Error()
+	}
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the kind of e, so errors.Is(err, errs.NotFound)
+// works through any amount of wrapping.
+func (e *Error) Is(target error) bool {
+	k, ok := target.(Kind)
+	return ok && k == e.Kind
+}
+
+// New returns an error of the given kind with a client-facing message.
+func New(kind Kind, msg string) error {
+	return &Error{Kind: kind, Msg: msg}
+}
+
+// Errorf is New with formatting. A %w verb wraps a cause: the cause stays
+// reachable with errors.Is/As, and the formatted text is the message.
+func Errorf(kind Kind, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Kind: kind, Msg: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// Wrap gives an underlying error a kind and a client-facing message. The
+// cause's text is kept for logs but not shown to clients.
+func Wrap(kind Kind, err error, msg string) error {
+	return &Error{Kind: kind, Msg: msg, Err: err}
+}
+
+// RateLimit returns a RateLimited error that tells the client when to retry.
+func RateLimit(retryAfter time.Duration, msg string) error {
+	return &Error{Kind: RateLimited, Msg: msg, RetryAfter: retryAfter}
+}
+
+// KindOf returns the kind of the outermost *Error in err's chain, or Internal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Message returns the text to show a client for err. Internal errors get a
+// generic text: their details belong in the log, not in a response.
+func Message(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind == Internal {
+		return "internal error; the problem has been logged"
+	}
+	if e.Msg != "" {
+		return e.Msg
+	}
+	return e.Kind.Code()
+}
+
+// RetryAfter returns how long a client should wait, for RateLimited errors.
+func RetryAfter(err error) (time.Duration, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Kind == RateLimited {
+		return e.RetryAfter, true
+	}
+	return 0, false
+}

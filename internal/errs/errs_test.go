@@ -1,0 +1,92 @@
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestKindsAndStatuses(t *testing.T) {
+	tests := []struct {
+		kind   Kind
+		status int
+		code   string
+	}{
+		{Internal, http.StatusInternalServerError, "internal"},
+		{Invalid, http.StatusBadRequest, "invalid"},
+		{Unauthenticated, http.StatusUnauthorized, "unauthorized"},
+		{Forbidden, http.StatusForbidden, "forbidden"},
+		{NotFound, http.StatusNotFound, "not_found"},
+		{Conflict, http.StatusConflict, "conflict"},
+		{Gone, http.StatusGone, "gone"},
+		{TooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+		{Unprocessable, http.StatusUnprocessableEntity, "unprocessable"},
+		{RateLimited, http.StatusTooManyRequests, "rate_limited"},
+		{Unavailable, http.StatusServiceUnavailable, "unavailable"},
+	}
+	for _, tt := range tests {
+		if got := tt.kind.Status(); got != tt.status {
+			t.Errorf("%v.Status() = %d, want %d", tt.kind, got, tt.status)
+		}
+		if got := tt.kind.Code(); got != tt.code {
+			t.Errorf("Code() = %q, want %q", got, tt.code)
+		}
+	}
+	if got := Kind(99).Status(); got != 500 {
+		t.Errorf("unknown kind status = %d", got)
+	}
+}
+
+func TestIsThroughWrapping(t *testing.T) {
+	err := New(NotFound, `package "x" not found`)
+	wrapped := fmt.Errorf("loading: %w", err)
+	if !errors.Is(wrapped, NotFound) {
+		t.Fatal("errors.Is(wrapped, NotFound) = false")
+	}
+	if errors.Is(wrapped, Conflict) {
+		t.Fatal("errors.Is(wrapped, Conflict) = true")
+	}
+	if KindOf(wrapped) != NotFound {
+		t.Fatalf("KindOf = %v", KindOf(wrapped))
+	}
+	if Message(wrapped) != `package "x" not found` {
+		t.Fatalf("Message = %q", Message(wrapped))
+	}
+}
+
+func TestErrorfKeepsCause(t *testing.T) {
+	err := Errorf(Invalid, "reading archive: %w", io.ErrUnexpectedEOF)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !errors.Is(err, Invalid) {
+		t.Fatalf("cause or kind lost: %v", err)
+	}
+	if Message(err) != "reading archive: unexpected EOF" {
+		t.Fatalf("Message = %q", Message(err))
+	}
+}
+
+func TestInternalMessageHidden(t *testing.T) {
+	err := fmt.Errorf("dial tcp 10.0.0.1:5432: secret detail")
+	if KindOf(err) != Internal {
+		t.Fatal("plain error should be Internal")
+	}
+	if m := Message(err); m == err.Error() {
+		t.Fatalf("internal detail leaked: %q", m)
+	}
+	if m := Message(Wrap(Internal, err, "x")); m == "x" {
+		t.Fatalf("internal wrap message shown: %q", m)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	err := fmt.Errorf("limit: %w", RateLimit(3*time.Second, "slow down"))
+	d, ok := RetryAfter(err)
+	if !ok || d != 3*time.Second {
+		t.Fatalf("RetryAfter = %v, %v", d, ok)
+	}
+	if _, ok := RetryAfter(New(Invalid, "x")); ok {
+		t.Fatal("RetryAfter on Invalid")
+	}
+}
