@@ -15,9 +15,10 @@ import (
 // SESSION_TIMEOUT is not configured.
 const DefaultSessionTimeout = 7 * 24 * time.Hour
 
-// MinJWTSecretBytes is the shortest HS256 secret accepted: a shorter key is
-// weaker than the hash it keys, and a guessable one forges any account.
-const MinJWTSecretBytes = 32
+// MinJWTSecretBytes is the shortest HS256 secret accepted, the same floor
+// internal/config applies to JWT_SECRET: anyone who guesses the secret can
+// forge a login for any account.
+const MinJWTSecretBytes = 16
 
 // jwtIssuer marks the registry's own tokens, so that a JWT minted by another
 // service that happens to share the secret is still refused.
@@ -63,7 +64,7 @@ type Signer struct {
 // MinJWTSecretBytes) whose tokens live for ttl (SESSION_TIMEOUT).
 func NewSigner(secret []byte, ttl time.Duration) (*Signer, error) {
 	if len(secret) < MinJWTSecretBytes {
-		return nil, errs.New(errs.Invalid, fmt.Sprintf("JWT_SECRET must be at least %d bytes; generate one with `openssl rand -base64 48`", MinJWTSecretBytes))
+		return nil, errs.New(errs.Invalid, fmt.Sprintf("JWT_SECRET must be at least %d bytes; openssl rand -hex 32 makes a good one", MinJWTSecretBytes))
 	}
 	if ttl <= 0 {
 		return nil, errs.New(errs.Invalid, "SESSION_TIMEOUT must be positive")
