@@ -1,0 +1,86 @@
+package testenv_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dryad-lang/registry/internal/testenv"
+)
+
+func TestNewPostgresDatabase(t *testing.T) {
+	dbURL := testenv.NewPostgresDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimPrefix(u.Path, "/")
+
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", want, err)
+	}
+	defer conn.Close(ctx)
+
+	var got string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("current_database() = %q, want %q", got, want)
+	}
+
+	// The database is the test's own: it starts empty and takes writes.
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (n int)"); err != nil {
+		t.Fatalf("database not empty or not writable: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "INSERT INTO t VALUES (42) RETURNING n").Scan(&n); err != nil || n != 42 {
+		t.Errorf("insert returned %d, %v; want 42", n, err)
+	}
+}
+
+func TestNewPostgresDatabaseIsolated(t *testing.T) {
+	a, b := testenv.NewPostgresDatabase(t), testenv.NewPostgresDatabase(t)
+	if a == b {
+		t.Fatalf("two calls returned the same database %s", a)
+	}
+}
+
+func TestRedisURL(t *testing.T) {
+	opts, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	client := redis.NewClient(opts)
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	if err := client.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING: %v", err)
+	}
+	key := testenv.UniqueName("testenv:")
+	if err := client.Set(ctx, key, "v", time.Minute).Err(); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if got, err := client.Get(ctx, key).Result(); err != nil || got != "v" {
+		t.Errorf("GET = %q, %v; want \"v\"", got, err)
+	}
+	client.Del(ctx, key)
+}
+
+func TestUniqueName(t *testing.T) {
+	a, b := testenv.UniqueName("p_"), testenv.UniqueName("p_")
+	if a == b || !strings.HasPrefix(a, "p_") {
+		t.Errorf("UniqueName gave %q and %q", a, b)
+	}
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests drive, starts a throwaway
+# PostgreSQL and Redis on free loopback ports, runs go vet and go test, and
+# stops and removes everything it started, whatever happens.
+#
+#   ./scripts/test.sh                                 vet and test ./...
+#   ./scripts/test.sh -run Foo ./internal/store/...   vet and test these packages,
+#                                                     with these go test flags
+#   ./scripts/test.sh -v -run TestPublish             flags only: ./... is added
+#
+# Arguments replace ./...: the ones that are package patterns go to go vet,
+# all of them go to go test after -count=1 -timeout 30m (later flags win).
+#
+# As root (CI) missing programs are installed with apt-get; otherwise they are
+# listed and the tests needing them skip, or fail when CI is set. Servers
+# already named by TEST_DATABASE_URL or TEST_REDIS_URL are used instead of
+# starting new ones. The exit status is go test's, or go vet's when only vet
+# failed.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source=lib/deps.sh
+source scripts/lib/deps.sh
+# shellcheck source=lib/postgres.sh
+source scripts/lib/postgres.sh
+# shellcheck source=lib/redis.sh
+source scripts/lib/redis.sh
+
+# nginx lives in /usr/sbin, which is not on a Debian user's PATH.
+for dir in /usr/local/sbin /usr/sbin /sbin; do
+	[[ :$PATH: == *:$dir:* ]] || PATH=$PATH:$dir
+done
+export PATH
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+
+# Go test flags that take their value as the next argument. Any other argument
+# not starting with "-" is a package pattern, up to -args (the rest belongs
+# to the test binary).
+value_flag='^--?(test\.)?(run|skip|bench|benchtime|count|cpu|parallel|timeout|shuffle|list|fuzz|fuzztime|fuzzminimizetime|coverpkg|covermode|coverprofile|cpuprofile|memprofile|memprofilerate|blockprofile|blockprofilerate|mutexprofile|mutexprofilefraction|trace|outputdir|o|exec|vet|tags|p|C|ldflags|gcflags|asmflags|mod|modfile|overlay|pkgdir|toolexec|pgo)$'
+packages=()
+skip_next=
+for arg in "$@"; do
+	if [[ -n $skip_next ]]; then
+		skip_next=
+		continue
+	fi
+	case $arg in
+	-args | --args) break ;;
+	-*=*) ;;
+	-*) [[ $arg =~ $value_flag ]] && skip_next=1 ;;
+	*) packages+=("$arg") ;;
+	esac
+done
+test_args=("$@")
+if ((${#packages[@]} == 0)); then
+	packages=(./...)
+	test_args=(./... "$@")
+fi
+
+# Everything started below is undone here, on success, failure or Ctrl-C.
+work=
+cleanup() {
+	local status=$? t0
+	set +e
+	trap - INT TERM
+	t0=$(now_ms)
+	stop_redis
+	stop_postgres
+	[[ -n $work ]] && rm -rf "$work"
+	release_services
+	if [[ -n $work ]]; then
+		say "stopped the servers and removed $work ($(since "$t0"))"
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t0=$(now_ms)
+ensure_packages
+
+# One folder per run, so that runs side by side never share anything. As
+# root the postgres user must reach its folder inside: /tmp and mode 711.
+if ((EUID == 0)); then
+	work=$(mktemp -d /tmp/dryad-test.XXXXXXXX)
+	chmod 711 "$work"
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/dryad-test.XXXXXXXX")
+fi
+
+if [[ -n ${TEST_DATABASE_URL:-} ]]; then
+	say "using the PostgreSQL of TEST_DATABASE_URL"
+else
+	start_postgres "$work"
+fi
+if [[ -n ${TEST_REDIS_URL:-} ]]; then
+	say "using the Redis of TEST_REDIS_URL"
+else
+	start_redis "$work"
+fi
+say "ready in $(since "$t0")"
+
+vet_status=0
+say "go vet ${packages[*]}"
+go vet "${packages[@]}" || vet_status=$?
+
+test_status=0
+say "go test -count=1 -timeout 30m ${test_args[*]}"
+t0=$(now_ms)
+go test -count=1 -timeout 30m "${test_args[@]}" || test_status=$?
+
+if ((test_status != 0)); then
+	say "FAIL: go test (status $test_status, $(since "$t0"))"
+	exit "$test_status"
+fi
+if ((vet_status != 0)); then
+	say "FAIL: go vet (status $vet_status); the tests passed in $(since "$t0")"
+	exit "$vet_status"
+fi
+say "ok: vet and tests passed ($(since "$t0"))"
