@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/store/storetest"
+	"github.com/dryad-lang/registry/internal/testenv"
+)
+
+func TestConformance(t *testing.T) {
+	testenv.PostgresURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), testenv.NewPostgresDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// Two instances starting at once against an empty database both succeed and
+// the schema is created once.
+func TestConcurrentMigrations(t *testing.T) {
+	url := testenv.NewPostgresDatabase(t)
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(context.Background(), url)
+			if err == nil {
+				s.Close()
+			}
+			errc <- err
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if !errors.Is(err, errs.Unavailable) {
+		t.Fatalf("err = %v, want Unavailable", err)
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("message should name the server: %v", err)
+	}
+}

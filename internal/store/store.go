@@ -1,0 +1,417 @@
+// Package store declares the registry's metadata store: the records it keeps
+// (users, tokens, sessions, packages, versions, owners, downloads, audit
+// events, git jobs) and the operations the registry service needs on them.
+//
+// Drivers live in subpackages (sqlite, postgres) and pass one conformance
+// suite (storetest). The store enforces data integrity (uniqueness, foreign
+// keys) and reports it with error kinds from internal/errs: a missing record
+// is errs.NotFound, a duplicate errs.Conflict. Business rules (who may
+// publish, what "latest" means) belong to internal/registry, which combines
+// these operations inside Transact.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a metadata store. Its Queries run outside any transaction.
+type Store interface {
+	Queries
+	// Transact runs fn in one read-write transaction: everything fn does is
+	// committed together, or nothing is when fn returns an error. A driver
+	// may run fn again after a serialization failure, so fn must not have
+	// side effects outside the transaction.
+	Transact(ctx context.Context, fn func(tx Queries) error) error
+	// Snapshot runs fn in one read-only transaction that sees a consistent
+	// snapshot of the whole store (used by backups).
+	Snapshot(ctx context.Context, fn func(tx Queries) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Stats describes the connection pool, for metrics.
+	Stats() PoolStats
+	// Driver names the engine: "sqlite" or "postgres".
+	Driver() string
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Queries are the operations on the store, available both directly and
+// inside a transaction.
+type Queries interface {
+	UserQueries
+	TokenQueries
+	SessionQueries
+	PackageQueries
+	VersionQueries
+	OwnerQueries
+	DownloadQueries
+	AuditQueries
+	GitJobQueries
+}
+
+// PoolStats describes a store's connection pool.
+type PoolStats struct {
+	MaxOpen, Open, InUse, Idle int
+	WaitCount                  int64
+	WaitDuration               time.Duration
+}
+
+// Roles of users.
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+)
+
+// User is a registry account.
+type User struct {
+	ID           int64
+	Username     string
+	Email        string
+	FullName     string
+	PasswordHash string
+	Role         string
+	Disabled     bool
+	// CredentialVersion changes whenever the password changes; login tokens
+	// and sessions carry the value they were issued under and are refused
+	// once it differs.
+	CredentialVersion int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	LastLoginAt       *time.Time
+}
+
+// UserFilter selects users for ListUsers.
+type UserFilter struct {
+	// Query matches a substring of the username, email or full name.
+	Query         string
+	Limit, Offset int
+}
+
+// UserQueries manage accounts. Usernames and emails are unique without
+// regard to letter case.
+type UserQueries interface {
+	// CreateUser inserts u and sets its ID and timestamps. A username or
+	// email already taken is errs.Conflict.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, id int64) (*User, error)
+	// GetUserByName finds a user by username, ignoring case.
+	GetUserByName(ctx context.Context, username string) (*User, error)
+	// GetUserByLogin finds a user by username or email, ignoring case.
+	GetUserByLogin(ctx context.Context, login string) (*User, error)
+	// ListUsers returns a page of users ordered by username, and the total.
+	ListUsers(ctx context.Context, f UserFilter) ([]User, int, error)
+	// UpdateUser writes FullName, Email, PasswordHash, Role, Disabled and
+	// CredentialVersion of u.
+	UpdateUser(ctx context.Context, u *User) error
+	// TouchLogin records a successful login.
+	TouchLogin(ctx context.Context, id int64, at time.Time) error
+	CountUsers(ctx context.Context) (int64, error)
+}
+
+// Token is an API token. Only the SHA-256 of its secret is stored.
+type Token struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	Hash       string
+	Scopes     []string
+	Packages   []string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+}
+
+// TokenQueries manage API tokens.
+type TokenQueries interface {
+	CreateToken(ctx context.Context, t *Token) error
+	// GetTokenByHash finds a token by the hash of its secret, revoked or not.
+	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
+	// ListTokens returns a user's tokens that are not revoked, newest first.
+	ListTokens(ctx context.Context, userID int64) ([]Token, error)
+	// RevokeToken revokes one of the user's tokens; errs.NotFound if the
+	// user has no such live token.
+	RevokeToken(ctx context.Context, userID, tokenID int64, at time.Time) error
+	// RevokeUserTokens revokes every live token of the user.
+	RevokeUserTokens(ctx context.Context, userID int64, at time.Time) error
+	// TouchToken records a use of the token.
+	TouchToken(ctx context.Context, id int64, at time.Time) error
+}
+
+// Session is a web browser session. Only the hash of its id is stored.
+type Session struct {
+	IDHash            string
+	UserID            int64
+	CredentialVersion int64
+	CreatedAt         time.Time
+	ExpiresAt         time.Time
+}
+
+// SessionQueries manage web sessions.
+type SessionQueries interface {
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, idHash string) (*Session, error)
+	DeleteSession(ctx context.Context, idHash string) error
+	DeleteUserSessions(ctx context.Context, userID int64) error
+	// DeleteExpiredSessions removes sessions that expired before now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Package is a named package. Its descriptive fields are those of its latest
+// version, kept here for listing and search.
+type Package struct {
+	ID int64
+	// Name is the name as first published; NormalizedName ('_' as '-') is
+	// what makes two names the same.
+	Name           string
+	NormalizedName string
+	Description    string
+	Keywords       []string
+	Homepage       string
+	Repository     string
+	License        string
+	// Latest is the version installs get by default ("" when none is left).
+	Latest    string
+	Downloads int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+	// Mirror state of the package's git repository.
+	MirrorPushedAt *time.Time
+	MirrorError    string
+}
+
+// PackageQueries manage packages.
+type PackageQueries interface {
+	// CreatePackage inserts p; a name taken (after normalisation) is
+	// errs.Conflict.
+	CreatePackage(ctx context.Context, p *Package) error
+	// GetPackage finds a package by normalised name, deleted or not.
+	GetPackage(ctx context.Context, normalizedName string) (*Package, error)
+	GetPackageByID(ctx context.Context, id int64) (*Package, error)
+	// LockPackage is GetPackage that also holds the package's row until the
+	// transaction ends, serialising changes to one package.
+	LockPackage(ctx context.Context, normalizedName string) (*Package, error)
+	// UpdatePackage writes the descriptive fields, Latest, UpdatedAt and
+	// DeletedAt of p.
+	UpdatePackage(ctx context.Context, p *Package) error
+	// SetMirrorState records the outcome of the last mirror push.
+	SetMirrorState(ctx context.Context, packageID int64, pushedAt *time.Time, lastError string) error
+	// SearchPackages lists packages that are not deleted and have a latest
+	// version, ranked as SearchQuery describes.
+	SearchPackages(ctx context.Context, q SearchQuery) (*SearchResult, error)
+	// ListUserPackages lists the packages a user owns (deleted ones too).
+	ListUserPackages(ctx context.Context, userID int64) ([]Package, error)
+	// Dependents lists packages with a live version that depends on the
+	// package (by normalised name), with the ranges they use.
+	Dependents(ctx context.Context, normalizedName string) ([]Dependent, error)
+	// Totals counts what the registry holds.
+	Totals(ctx context.Context) (*Totals, error)
+}
+
+// Sort orders of SearchQuery.
+const (
+	SortRelevance = "relevance"
+	SortDownloads = "downloads"
+	SortRecent    = "recent"
+	SortName      = "name"
+)
+
+// SearchQuery selects and orders packages. With a query and relevance order,
+// packages rank by tiers: exact name, then name prefix, then name containing
+// the query, then all query words among the keywords, then any other text
+// match (name, keywords, description); ties go to more downloads, then name.
+type SearchQuery struct {
+	Text          string
+	Sort          string
+	Limit, Offset int
+}
+
+// SearchResult is one page of a search.
+type SearchResult struct {
+	Packages []Package
+	Total    int
+}
+
+// Dependent is a package whose live versions depend on another package.
+type Dependent struct {
+	Name    string
+	Version string
+	Range   string
+}
+
+// Totals are registry-wide counts.
+type Totals struct {
+	Packages, Versions, Users, Downloads int64
+}
+
+// Version is one published version of a package. Rows are never removed:
+// a deleted version keeps its row so its name@version is never reused.
+type Version struct {
+	ID        int64
+	PackageID int64
+	// Version is the version as published; Key is the same without build
+	// metadata, which SemVer ignores for precedence, and is what is unique.
+	Version  string
+	Key      string
+	Manifest []byte
+	// Checksum is the lowercase hex SHA-256 of the stored canonical archive.
+	Checksum     string
+	Size         int64
+	UnpackedSize int64
+	FileCount    int
+	Readme       string
+	ReadmeHTML   string
+	Dependencies []Dependency
+	Yanked       bool
+	YankedAt     *time.Time
+	DeletedAt    *time.Time
+	PublishedAt  time.Time
+	PublisherID  int64
+	// Publisher is the publisher's username (filled on reads).
+	Publisher string
+	GitCommit string
+	Downloads int64
+}
+
+// Dependency is one entry of a version's dependencies or dev_dependencies.
+type Dependency struct {
+	Name  string
+	Range string
+	Dev   bool
+}
+
+// VersionQueries manage versions.
+type VersionQueries interface {
+	// CreateVersion inserts v with its dependencies; a version key already
+	// used in the package (even deleted) is errs.Conflict.
+	CreateVersion(ctx context.Context, v *Version) error
+	// ListVersions returns every version of a package, deleted ones
+	// included, with dependencies, in publish order.
+	ListVersions(ctx context.Context, packageID int64) ([]Version, error)
+	// GetVersion finds a version by its key, deleted or not.
+	GetVersion(ctx context.Context, packageID int64, key string) (*Version, error)
+	SetYanked(ctx context.Context, versionID int64, yanked bool, at time.Time) error
+	MarkVersionDeleted(ctx context.Context, versionID int64, at time.Time) error
+	SetGitCommit(ctx context.Context, versionID int64, commit string) error
+	// AllVersions calls fn for every version of every package, in id order
+	// (for verify and backup); fn's error stops the walk. The rows are
+	// streamed, so fn must not run queries on the same transaction.
+	AllVersions(ctx context.Context, fn func(pkg *Package, v *Version) error) error
+}
+
+// Owner is a user who owns a package.
+type Owner struct {
+	UserID   int64
+	Username string
+	AddedAt  time.Time
+}
+
+// OwnerQueries manage package ownership.
+type OwnerQueries interface {
+	// AddOwner makes a user an owner; already an owner is not an error.
+	AddOwner(ctx context.Context, packageID, userID int64, at time.Time) error
+	// RemoveOwner removes an owner; errs.NotFound if not an owner.
+	RemoveOwner(ctx context.Context, packageID, userID int64) error
+	ListOwners(ctx context.Context, packageID int64) ([]Owner, error)
+	IsOwner(ctx context.Context, packageID, userID int64) (bool, error)
+}
+
+// DownloadCount is a number of downloads of one version on one UTC day
+// (formatted 2006-01-02).
+type DownloadCount struct {
+	VersionID int64
+	Day       string
+	Count     int64
+}
+
+// DailyDownloads is the number of downloads of a package on one UTC day.
+type DailyDownloads struct {
+	Day   string
+	Count int64
+}
+
+// DownloadQueries record and report downloads.
+type DownloadQueries interface {
+	// AddDownloads applies a batch of counts once: a batch ID already
+	// applied is skipped without error, so a retried flush never doubles.
+	AddDownloads(ctx context.Context, batchID string, counts []DownloadCount) error
+	// VersionDownloads returns per-day counts of each version of a package
+	// since the given day, keyed by version ID.
+	VersionDownloads(ctx context.Context, packageID int64, sinceDay string) (map[int64][]DailyDownloads, error)
+	// PackageDownloadsSince sums a package's downloads since the given day.
+	PackageDownloadsSince(ctx context.Context, packageID int64, sinceDay string) (int64, error)
+}
+
+// Outcomes of audit events.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
+
+// AuditEvent records one security-relevant action.
+type AuditEvent struct {
+	ID      int64
+	At      time.Time
+	ActorID int64 // 0 when anonymous
+	Actor   string
+	IP      string
+	Action  string
+	Package string
+	Target  string
+	Outcome string
+	Detail  string
+}
+
+// AuditFilter selects audit events; empty fields match everything.
+type AuditFilter struct {
+	Actor   string
+	Package string
+	Action  string
+	// Actions restricts to these actions when not empty.
+	Actions       []string
+	Limit, Offset int
+}
+
+// AuditQueries record and list audit events.
+type AuditQueries interface {
+	AddAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns matching events, newest first, and their total.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, int, error)
+}
+
+// Kinds of git jobs.
+const (
+	GitCommit    = "commit"     // commit and tag a version
+	GitSetMain   = "set_main"   // point main at the latest version
+	GitDeleteTag = "delete_tag" // remove a deleted version's tag
+	GitMirror    = "mirror"     // push the repository to its mirror
+)
+
+// GitJob is a durable unit of git work, retried until it succeeds.
+type GitJob struct {
+	ID            int64
+	PackageID     int64
+	Kind          string
+	Version       string
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+}
+
+// GitJobQueries manage the git work queue.
+type GitJobQueries interface {
+	EnqueueGitJob(ctx context.Context, j *GitJob) error
+	// ClaimGitJobs returns up to limit jobs due at now, oldest first, and
+	// pushes their next attempt to now+lease so that another worker does
+	// not take them while they run.
+	ClaimGitJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]GitJob, error)
+	CompleteGitJob(ctx context.Context, id int64) error
+	// FailGitJob records a failed attempt and when to try again.
+	FailGitJob(ctx context.Context, id int64, errText string, next time.Time) error
+	// CountGitJobs counts the jobs waiting, and those that failed at least once.
+	CountGitJobs(ctx context.Context) (pending, failing int64, err error)
+}

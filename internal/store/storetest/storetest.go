@@ -1,0 +1,698 @@
+// Package storetest is the conformance suite every metadata store driver
+// runs: the same tests and the same expectations, error kinds included.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// Run runs the suite; open must return a new, empty, migrated store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Users", testUsers},
+		{"Tokens", testTokens},
+		{"Sessions", testSessions},
+		{"PackagesAndVersions", testPackagesAndVersions},
+		{"TransactRollback", testTransactRollback},
+		{"Owners", testOwners},
+		{"Dependents", testDependents},
+		{"Downloads", testDownloads},
+		{"Search", testSearch},
+		{"Audit", testAudit},
+		{"GitJobs", testGitJobs},
+		{"ConcurrentWrites", testConcurrentWrites},
+		{"Snapshot", testSnapshot},
+		{"Times", testTimes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// t0 is a fixed instant with sub-second precision, to check that times
+// survive a round trip through the engine.
+var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantKind(t *testing.T, err error, kind errs.Kind) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("err = %v, want kind %v", err, kind.Code())
+	}
+}
+
+func newUser(t *testing.T, s store.Queries, name string) *store.User {
+	t.Helper()
+	u := &store.User{Username: name, Email: name + "@example.org", PasswordHash: "$2a$04$hash", FullName: "User " + name}
+	must(t, s.CreateUser(ctx, u))
+	return u
+}
+
+func newPackage(t *testing.T, s store.Queries, name string, owner *store.User) *store.Package {
+	t.Helper()
+	p := &store.Package{Name: name, NormalizedName: strings.ReplaceAll(name, "_", "-"), Description: "the " + name + " package"}
+	must(t, s.CreatePackage(ctx, p))
+	if owner != nil {
+		must(t, s.AddOwner(ctx, p.ID, owner.ID, t0))
+	}
+	return p
+}
+
+func newVersion(t *testing.T, s store.Queries, p *store.Package, u *store.User, ver string, deps ...store.Dependency) *store.Version {
+	t.Helper()
+	v := &store.Version{
+		PackageID: p.ID, Version: ver, Key: strings.SplitN(ver, "+", 2)[0],
+		Manifest: []byte(`{"name":"` + p.Name + `","version":"` + ver + `"}`),
+		Checksum: fmt.Sprintf("%064x", len(ver)), Size: 100, UnpackedSize: 300, FileCount: 3,
+		Readme: "# " + p.Name, ReadmeHTML: "<h1>" + p.Name + "</h1>", PublisherID: u.ID,
+		PublishedAt: t0, Dependencies: deps,
+	}
+	must(t, s.CreateVersion(ctx, v))
+	return v
+}
+
+func testUsers(t *testing.T, s store.Store) {
+	u := newUser(t, s, "Alice")
+	if u.ID == 0 || u.Role != store.RoleUser || u.CredentialVersion != 1 || u.CreatedAt.IsZero() {
+		t.Fatalf("created user: %+v", u)
+	}
+	wantKind(t, s.CreateUser(ctx, &store.User{Username: "alice", Email: "other@example.org", PasswordHash: "x"}), errs.Conflict)
+	err := s.CreateUser(ctx, &store.User{Username: "bob", Email: "ALICE@example.org", PasswordHash: "x"})
+	wantKind(t, err, errs.Conflict)
+	if !strings.Contains(errs.Message(err), "email") {
+		t.Errorf("conflict message should name the email: %q", errs.Message(err))
+	}
+
+	for _, login := range []string{"alice", "ALICE", "alice@EXAMPLE.org"} {
+		got, err := s.GetUserByLogin(ctx, login)
+		must(t, err)
+		if got.ID != u.ID || got.Username != "Alice" {
+			t.Errorf("GetUserByLogin(%q) = %+v", login, got)
+		}
+	}
+	_, err = s.GetUserByLogin(ctx, "nobody")
+	wantKind(t, err, errs.NotFound)
+	_, err = s.GetUser(ctx, 999999)
+	wantKind(t, err, errs.NotFound)
+
+	u.Role = store.RoleAdmin
+	u.Disabled = true
+	u.CredentialVersion = 7
+	u.PasswordHash = "$2a$04$new"
+	must(t, s.UpdateUser(ctx, u))
+	must(t, s.TouchLogin(ctx, u.ID, t0))
+	got, err := s.GetUserByName(ctx, "alice")
+	must(t, err)
+	if got.Role != store.RoleAdmin || !got.Disabled || got.CredentialVersion != 7 || got.PasswordHash != "$2a$04$new" {
+		t.Errorf("after update: %+v", got)
+	}
+	if got.LastLoginAt == nil || !got.LastLoginAt.Equal(t0) {
+		t.Errorf("last login = %v, want %v", got.LastLoginAt, t0)
+	}
+
+	newUser(t, s, "bob")
+	newUser(t, s, "carol_x")
+	users, total, err := s.ListUsers(ctx, store.UserFilter{Limit: 2})
+	must(t, err)
+	if total != 3 || len(users) != 2 || users[0].Username != "Alice" || users[1].Username != "bob" {
+		t.Errorf("ListUsers page = %d %v", total, users)
+	}
+	users, total, err = s.ListUsers(ctx, store.UserFilter{Query: "L_X"})
+	must(t, err)
+	if total != 1 || users[0].Username != "carol_x" {
+		t.Errorf("ListUsers(query) = %d %v", total, users)
+	}
+	n, err := s.CountUsers(ctx)
+	must(t, err)
+	if n != 3 {
+		t.Errorf("CountUsers = %d", n)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	u := newUser(t, s, "tok")
+	exp := t0.Add(24 * time.Hour)
+	tk := &store.Token{UserID: u.ID, Name: "ci", Hash: "h1", Scopes: []string{"publish", "yank"}, Packages: []string{"mylib-*"}, ExpiresAt: &exp}
+	must(t, s.CreateToken(ctx, tk))
+	wantKind(t, s.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "dup", Hash: "h1"}), errs.Conflict)
+	must(t, s.CreateToken(ctx, &store.Token{UserID: u.ID, Name: "other", Hash: "h2", Scopes: []string{"owners"}}))
+
+	got, err := s.GetTokenByHash(ctx, "h1")
+	must(t, err)
+	if got.ID != tk.ID || got.Name != "ci" || strings.Join(got.Scopes, ",") != "publish,yank" ||
+		strings.Join(got.Packages, ",") != "mylib-*" || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil {
+		t.Errorf("token = %+v", got)
+	}
+	must(t, s.TouchToken(ctx, tk.ID, t0))
+	list, err := s.ListTokens(ctx, u.ID)
+	must(t, err)
+	if len(list) != 2 || list[0].Name != "other" || list[1].LastUsedAt == nil {
+		t.Errorf("ListTokens = %+v", list)
+	}
+
+	other := newUser(t, s, "mallory")
+	wantKind(t, s.RevokeToken(ctx, other.ID, tk.ID, t0), errs.NotFound)
+	must(t, s.RevokeToken(ctx, u.ID, tk.ID, t0))
+	wantKind(t, s.RevokeToken(ctx, u.ID, tk.ID, t0), errs.NotFound)
+	got, err = s.GetTokenByHash(ctx, "h1")
+	must(t, err)
+	if got.RevokedAt == nil {
+		t.Error("revoked token has no revoked_at")
+	}
+	must(t, s.RevokeUserTokens(ctx, u.ID, t0))
+	list, err = s.ListTokens(ctx, u.ID)
+	must(t, err)
+	if len(list) != 0 {
+		t.Errorf("tokens left after RevokeUserTokens: %+v", list)
+	}
+	_, err = s.GetTokenByHash(ctx, "nope")
+	wantKind(t, err, errs.NotFound)
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	u := newUser(t, s, "sess")
+	must(t, s.CreateSession(ctx, &store.Session{IDHash: "a", UserID: u.ID, CredentialVersion: 1, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	must(t, s.CreateSession(ctx, &store.Session{IDHash: "b", UserID: u.ID, CredentialVersion: 1, CreatedAt: t0, ExpiresAt: t0.Add(-time.Hour)}))
+	got, err := s.GetSession(ctx, "a")
+	must(t, err)
+	if got.UserID != u.ID || !got.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("session = %+v", got)
+	}
+	n, err := s.DeleteExpiredSessions(ctx, t0)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("expired sessions deleted = %d, want 1", n)
+	}
+	_, err = s.GetSession(ctx, "b")
+	wantKind(t, err, errs.NotFound)
+	must(t, s.DeleteSession(ctx, "a"))
+	_, err = s.GetSession(ctx, "a")
+	wantKind(t, err, errs.NotFound)
+	must(t, s.CreateSession(ctx, &store.Session{IDHash: "c", UserID: u.ID, ExpiresAt: t0.Add(time.Hour)}))
+	must(t, s.DeleteUserSessions(ctx, u.ID))
+	_, err = s.GetSession(ctx, "c")
+	wantKind(t, err, errs.NotFound)
+}
+
+func testPackagesAndVersions(t *testing.T, s store.Store) {
+	u := newUser(t, s, "pub")
+	p := newPackage(t, s, "my_lib", u)
+	wantKind(t, s.CreatePackage(ctx, &store.Package{Name: "my-lib", NormalizedName: "my-lib"}), errs.Conflict)
+
+	got, err := s.GetPackage(ctx, "my-lib")
+	must(t, err)
+	if got.ID != p.ID || got.Name != "my_lib" || got.DeletedAt != nil {
+		t.Errorf("package = %+v", got)
+	}
+	_, err = s.GetPackage(ctx, "missing")
+	wantKind(t, err, errs.NotFound)
+
+	v1 := newVersion(t, s, p, u, "1.0.0", store.Dependency{Name: "dep-a", Range: "^1.0.0"}, store.Dependency{Name: "dep-b", Range: "*", Dev: true})
+	newVersion(t, s, p, u, "1.1.0-beta.1+build.5")
+	err = s.CreateVersion(ctx, &store.Version{PackageID: p.ID, Version: "1.0.0+other", Key: "1.0.0", Manifest: []byte("{}"), Checksum: "c", PublisherID: u.ID})
+	wantKind(t, err, errs.Conflict)
+
+	vs, err := s.ListVersions(ctx, p.ID)
+	must(t, err)
+	if len(vs) != 2 || vs[0].Version != "1.0.0" || vs[1].Version != "1.1.0-beta.1+build.5" || vs[1].Key != "1.1.0-beta.1" {
+		t.Fatalf("versions = %+v", vs)
+	}
+	if vs[0].Publisher != "pub" || len(vs[0].Dependencies) != 2 || vs[0].Dependencies[0] != (store.Dependency{Name: "dep-a", Range: "^1.0.0"}) ||
+		vs[0].Dependencies[1] != (store.Dependency{Name: "dep-b", Range: "*", Dev: true}) {
+		t.Errorf("version 1.0.0 = %+v", vs[0])
+	}
+	if string(vs[0].Manifest) != `{"name":"my_lib","version":"1.0.0"}` || vs[0].ReadmeHTML != "<h1>my_lib</h1>" || !vs[0].PublishedAt.Equal(t0) {
+		t.Errorf("version fields = %q %q %v", vs[0].Manifest, vs[0].ReadmeHTML, vs[0].PublishedAt)
+	}
+
+	must(t, s.SetYanked(ctx, v1.ID, true, t0))
+	must(t, s.SetGitCommit(ctx, v1.ID, "abc123"))
+	v, err := s.GetVersion(ctx, p.ID, "1.0.0")
+	must(t, err)
+	if !v.Yanked || v.YankedAt == nil || v.GitCommit != "abc123" || len(v.Dependencies) != 2 {
+		t.Errorf("after yank: %+v", v)
+	}
+	must(t, s.SetYanked(ctx, v1.ID, false, t0))
+	must(t, s.MarkVersionDeleted(ctx, v1.ID, t0))
+	wantKind(t, s.MarkVersionDeleted(ctx, v1.ID, t0), errs.NotFound)
+	v, err = s.GetVersion(ctx, p.ID, "1.0.0")
+	must(t, err)
+	if v.Yanked || v.YankedAt != nil || v.DeletedAt == nil {
+		t.Errorf("after unyank+delete: %+v", v)
+	}
+	_, err = s.GetVersion(ctx, p.ID, "9.9.9")
+	wantKind(t, err, errs.NotFound)
+
+	got.Description = "new"
+	got.Keywords = []string{"a", "b"}
+	got.Latest = "1.1.0-beta.1+build.5"
+	got.License = "MIT"
+	got.UpdatedAt = t0
+	del := t0.Add(time.Minute)
+	got.DeletedAt = &del
+	must(t, s.UpdatePackage(ctx, got))
+	must(t, s.SetMirrorState(ctx, p.ID, &t0, "boom"))
+	err = s.Transact(ctx, func(tx store.Queries) error {
+		locked, err := tx.LockPackage(ctx, "my-lib")
+		if err != nil {
+			return err
+		}
+		if locked.Description != "new" || strings.Join(locked.Keywords, ",") != "a,b" || locked.Latest != "1.1.0-beta.1+build.5" ||
+			locked.DeletedAt == nil || !locked.DeletedAt.Equal(del) || locked.MirrorError != "boom" || locked.MirrorPushedAt == nil {
+			t.Errorf("locked package = %+v", locked)
+		}
+		_, err = tx.LockPackage(ctx, "nope")
+		wantKind(t, err, errs.NotFound)
+		return nil
+	})
+	must(t, err)
+
+	var seen []string
+	must(t, s.AllVersions(ctx, func(p *store.Package, v *store.Version) error {
+		seen = append(seen, p.Name+"@"+v.Version)
+		return nil
+	}))
+	if strings.Join(seen, " ") != "my_lib@1.0.0 my_lib@1.1.0-beta.1+build.5" {
+		t.Errorf("AllVersions = %v", seen)
+	}
+	pkgs, err := s.ListUserPackages(ctx, u.ID)
+	must(t, err)
+	if len(pkgs) != 1 || pkgs[0].ID != p.ID {
+		t.Errorf("ListUserPackages = %+v", pkgs)
+	}
+}
+
+func testTransactRollback(t *testing.T, s store.Store) {
+	u := newUser(t, s, "rb")
+	boom := errors.New("boom")
+	err := s.Transact(ctx, func(tx store.Queries) error {
+		p := newPackage(t, tx, "rolled", u)
+		newVersion(t, tx, p, u, "1.0.0")
+		must(t, tx.AddAudit(ctx, &store.AuditEvent{Action: "publish", Outcome: store.OutcomeSuccess}))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Transact returned %v, want boom", err)
+	}
+	_, err = s.GetPackage(ctx, "rolled")
+	wantKind(t, err, errs.NotFound)
+	events, _, err := s.ListAudit(ctx, store.AuditFilter{})
+	must(t, err)
+	if len(events) != 0 {
+		t.Errorf("audit events survived rollback: %+v", events)
+	}
+	// A kind returned from inside keeps its kind.
+	err = s.Transact(ctx, func(tx store.Queries) error { return errs.New(errs.Forbidden, "no") })
+	wantKind(t, err, errs.Forbidden)
+}
+
+func testOwners(t *testing.T, s store.Store) {
+	a, b := newUser(t, s, "owner-a"), newUser(t, s, "owner-b")
+	p := newPackage(t, s, "owned", a)
+	must(t, s.AddOwner(ctx, p.ID, b.ID, t0.Add(time.Second)))
+	must(t, s.AddOwner(ctx, p.ID, b.ID, t0)) // again: not an error
+	owners, err := s.ListOwners(ctx, p.ID)
+	must(t, err)
+	if len(owners) != 2 || owners[0].Username != "owner-a" || owners[1].Username != "owner-b" {
+		t.Errorf("owners = %+v", owners)
+	}
+	ok, err := s.IsOwner(ctx, p.ID, b.ID)
+	must(t, err)
+	if !ok {
+		t.Error("b should own the package")
+	}
+	must(t, s.RemoveOwner(ctx, p.ID, b.ID))
+	wantKind(t, s.RemoveOwner(ctx, p.ID, b.ID), errs.NotFound)
+	ok, err = s.IsOwner(ctx, p.ID, b.ID)
+	must(t, err)
+	if ok {
+		t.Error("b still owns the package")
+	}
+}
+
+func testDependents(t *testing.T, s store.Store) {
+	u := newUser(t, s, "deps")
+	base := newPackage(t, s, "base", u)
+	newVersion(t, s, base, u, "1.0.0")
+	app := newPackage(t, s, "app", u)
+	newVersion(t, s, app, u, "1.0.0", store.Dependency{Name: "base", Range: "^1.0.0"})
+	newVersion(t, s, app, u, "1.1.0", store.Dependency{Name: "base", Range: "^1.1.0"})
+	tool := newPackage(t, s, "tool", u)
+	tv := newVersion(t, s, tool, u, "1.0.0", store.Dependency{Name: "base", Range: "*"})
+	dev := newPackage(t, s, "devonly", u)
+	newVersion(t, s, dev, u, "1.0.0", store.Dependency{Name: "base", Range: "*", Dev: true})
+
+	got, err := s.Dependents(ctx, "base")
+	must(t, err)
+	want := []store.Dependent{{Name: "app", Version: "1.1.0", Range: "^1.1.0"}, {Name: "tool", Version: "1.0.0", Range: "*"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Dependents = %v, want %v", got, want)
+	}
+	must(t, s.MarkVersionDeleted(ctx, tv.ID, t0))
+	got, err = s.Dependents(ctx, "base")
+	must(t, err)
+	if len(got) != 1 || got[0].Name != "app" {
+		t.Errorf("Dependents after delete = %v", got)
+	}
+}
+
+func testDownloads(t *testing.T, s store.Store) {
+	u := newUser(t, s, "dl")
+	p := newPackage(t, s, "pop", u)
+	v1 := newVersion(t, s, p, u, "1.0.0")
+	v2 := newVersion(t, s, p, u, "2.0.0")
+	batch := []store.DownloadCount{
+		{VersionID: v1.ID, Day: "2026-03-13", Count: 3},
+		{VersionID: v1.ID, Day: "2026-03-14", Count: 2},
+		{VersionID: v2.ID, Day: "2026-03-14", Count: 5},
+	}
+	must(t, s.AddDownloads(ctx, "batch-1", batch))
+	must(t, s.AddDownloads(ctx, "batch-1", batch)) // a retried flush is not counted twice
+	must(t, s.AddDownloads(ctx, "batch-2", []store.DownloadCount{{VersionID: v2.ID, Day: "2026-03-14", Count: 1}}))
+
+	got, err := s.GetPackage(ctx, "pop")
+	must(t, err)
+	if got.Downloads != 11 {
+		t.Errorf("package downloads = %d, want 11", got.Downloads)
+	}
+	vs, err := s.ListVersions(ctx, p.ID)
+	must(t, err)
+	if vs[0].Downloads != 5 || vs[1].Downloads != 6 {
+		t.Errorf("version downloads = %d %d", vs[0].Downloads, vs[1].Downloads)
+	}
+	daily, err := s.VersionDownloads(ctx, p.ID, "2026-03-14")
+	must(t, err)
+	if fmt.Sprint(daily[v1.ID]) != "[{2026-03-14 2}]" || fmt.Sprint(daily[v2.ID]) != "[{2026-03-14 6}]" {
+		t.Errorf("VersionDownloads = %v", daily)
+	}
+	n, err := s.PackageDownloadsSince(ctx, p.ID, "2026-03-01")
+	must(t, err)
+	if n != 11 {
+		t.Errorf("PackageDownloadsSince = %d", n)
+	}
+	tot, err := s.Totals(ctx)
+	must(t, err)
+	if tot.Downloads != 11 || tot.Versions != 2 || tot.Users != 1 {
+		t.Errorf("Totals = %+v", tot)
+	}
+}
+
+// testSearch pins the ranking rules that both engines must follow.
+func testSearch(t *testing.T, s store.Store) {
+	u := newUser(t, s, "search")
+	add := func(name, desc string, keywords []string, downloads int64) {
+		p := newPackage(t, s, name, u)
+		v := newVersion(t, s, p, u, "1.0.0")
+		p.Description, p.Keywords, p.Latest, p.UpdatedAt = desc, keywords, "1.0.0", t0.Add(time.Duration(len(name))*time.Minute)
+		must(t, s.UpdatePackage(ctx, p))
+		if downloads > 0 {
+			must(t, s.AddDownloads(ctx, "b-"+name, []store.DownloadCount{{VersionID: v.ID, Day: "2026-03-14", Count: downloads}}))
+		}
+	}
+	add("http", "HTTP client and server", []string{"net"}, 5)
+	add("http-router", "Fast router", []string{"web"}, 50)
+	add("http_server", "A server", nil, 100)
+	add("fasthttp", "Another HTTP stack", nil, 1000)
+	add("router", "Routes requests; works with http", []string{"http", "web"}, 7)
+	add("json", "JSON encoding", []string{"encoding"}, 3)
+	add("webkit", "Renders pages", []string{"browser"}, 1)
+	gone := newPackage(t, s, "http-gone", u)
+	newVersion(t, s, gone, u, "1.0.0")
+	d := t0
+	gone.Latest, gone.DeletedAt = "1.0.0", &d
+	must(t, s.UpdatePackage(ctx, gone))
+	newPackage(t, s, "http-empty", u) // no latest version: not listed
+
+	names := func(r *store.SearchResult) string {
+		var n []string
+		for _, p := range r.Packages {
+			n = append(n, p.Name)
+		}
+		return strings.Join(n, " ")
+	}
+	tests := []struct {
+		q     store.SearchQuery
+		want  string
+		total int
+	}{
+		// exact, then prefix (by downloads), then contains, then keyword, then text.
+		{store.SearchQuery{Text: "http"}, "http http_server http-router fasthttp router", 5},
+		// Both words match "router" too (its name and its keyword).
+		{store.SearchQuery{Text: "HTTP_Router"}, "http-router router", 2},
+		{store.SearchQuery{Text: "http", Limit: 2, Offset: 1}, "http_server http-router", 5},
+		{store.SearchQuery{Text: "rout"}, "router http-router", 2},
+		{store.SearchQuery{Text: "web"}, "webkit http-router router", 3},
+		{store.SearchQuery{Text: "encoding"}, "json", 1},
+		{store.SearchQuery{Text: "server client"}, "http", 1},
+		{store.SearchQuery{Text: "zzz"}, "", 0},
+		{store.SearchQuery{Text: "%"}, "", 0},
+		{store.SearchQuery{Text: "a'b\"c OR 1=1 --"}, "", 0},
+		{store.SearchQuery{Sort: store.SortDownloads, Limit: 3}, "fasthttp http_server http-router", 7},
+		{store.SearchQuery{Sort: store.SortName, Limit: 3}, "fasthttp http http-router", 7},
+		{store.SearchQuery{Sort: store.SortRecent, Limit: 3}, "http-router http_server fasthttp", 7},
+		{store.SearchQuery{Text: "http", Sort: store.SortName}, "fasthttp http http-router http_server router", 5},
+	}
+	for _, tt := range tests {
+		r, err := s.SearchPackages(ctx, tt.q)
+		must(t, err)
+		if got := names(r); got != tt.want || r.Total != tt.total {
+			t.Errorf("Search(%+v) = %q (total %d), want %q (total %d)", tt.q, got, r.Total, tt.want, tt.total)
+		}
+	}
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	u := newUser(t, s, "auditor")
+	events := []store.AuditEvent{
+		{ActorID: u.ID, Actor: "auditor", IP: "10.0.0.1", Action: "publish", Package: "a", Target: "a@1.0.0", Outcome: store.OutcomeSuccess},
+		{Actor: "", IP: "10.0.0.2", Action: "login", Target: "auditor", Outcome: store.OutcomeFailure, Detail: "bad password"},
+		{ActorID: u.ID, Actor: "auditor", Action: "yank", Package: "a", Target: "a@1.0.0", Outcome: store.OutcomeSuccess},
+		{ActorID: u.ID, Actor: "auditor", Action: "publish", Package: "b", Target: "b@1.0.0", Outcome: store.OutcomeDenied},
+	}
+	for i := range events {
+		events[i].At = t0.Add(time.Duration(i) * time.Second)
+		must(t, s.AddAudit(ctx, &events[i]))
+	}
+	list := func(f store.AuditFilter) string {
+		got, total, err := s.ListAudit(ctx, f)
+		must(t, err)
+		var parts []string
+		for _, e := range got {
+			parts = append(parts, e.Action+":"+e.Target)
+		}
+		return fmt.Sprintf("%d %s", total, strings.Join(parts, " "))
+	}
+	tests := []struct {
+		f    store.AuditFilter
+		want string
+	}{
+		{store.AuditFilter{}, "4 publish:b@1.0.0 yank:a@1.0.0 login:auditor publish:a@1.0.0"},
+		{store.AuditFilter{Actor: "AUDITOR"}, "3 publish:b@1.0.0 yank:a@1.0.0 publish:a@1.0.0"},
+		{store.AuditFilter{Package: "a"}, "2 yank:a@1.0.0 publish:a@1.0.0"},
+		{store.AuditFilter{Action: "login"}, "1 login:auditor"},
+		{store.AuditFilter{Actions: []string{"yank", "login"}, Limit: 1}, "2 yank:a@1.0.0"},
+		{store.AuditFilter{Package: "a", Action: "publish"}, "1 publish:a@1.0.0"},
+	}
+	for _, tt := range tests {
+		if got := list(tt.f); got != tt.want {
+			t.Errorf("ListAudit(%+v) = %q, want %q", tt.f, got, tt.want)
+		}
+	}
+	got, _, err := s.ListAudit(ctx, store.AuditFilter{Action: "login"})
+	must(t, err)
+	if got[0].IP != "10.0.0.2" || got[0].Detail != "bad password" || got[0].ActorID != 0 || !got[0].At.Equal(t0.Add(time.Second)) {
+		t.Errorf("event = %+v", got[0])
+	}
+}
+
+func testGitJobs(t *testing.T, s store.Store) {
+	u := newUser(t, s, "git")
+	a, b := newPackage(t, s, "ga", u), newPackage(t, s, "gb", u)
+	for _, j := range []store.GitJob{
+		{PackageID: a.ID, Kind: store.GitCommit, Version: "1.0.0"},
+		{PackageID: a.ID, Kind: store.GitCommit, Version: "1.1.0"},
+		{PackageID: b.ID, Kind: store.GitCommit, Version: "0.1.0"},
+	} {
+		j.CreatedAt = t0
+		must(t, s.EnqueueGitJob(ctx, &j))
+	}
+	jobs, err := s.ClaimGitJobs(ctx, t0, time.Minute, 10)
+	must(t, err)
+	if len(jobs) != 2 || jobs[0].Version != "1.0.0" || jobs[1].Version != "0.1.0" {
+		t.Fatalf("claimed %+v; want the oldest job of each package", jobs)
+	}
+	// Claimed jobs are leased: a second worker gets nothing now.
+	again, err := s.ClaimGitJobs(ctx, t0.Add(time.Second), time.Minute, 10)
+	must(t, err)
+	if len(again) != 0 {
+		t.Fatalf("claimed leased jobs: %+v", again)
+	}
+	must(t, s.CompleteGitJob(ctx, jobs[0].ID))
+	must(t, s.FailGitJob(ctx, jobs[1].ID, "read-only file system", t0.Add(time.Hour)))
+	pending, failing, err := s.CountGitJobs(ctx)
+	must(t, err)
+	if pending != 2 || failing != 1 {
+		t.Errorf("CountGitJobs = %d pending, %d failing", pending, failing)
+	}
+	next, err := s.ClaimGitJobs(ctx, t0.Add(2*time.Minute), time.Minute, 10)
+	must(t, err)
+	if len(next) != 1 || next[0].Version != "1.1.0" {
+		t.Fatalf("after completing 1.0.0 claimed %+v", next)
+	}
+	later, err := s.ClaimGitJobs(ctx, t0.Add(2*time.Hour), time.Minute, 10)
+	must(t, err)
+	if len(later) != 2 || later[1].Attempts != 1 || later[1].LastError != "read-only file system" {
+		t.Errorf("retry claim = %+v", later)
+	}
+}
+
+// testConcurrentWrites publishes, counts and audits from many goroutines at
+// once: every write lands, none fails with a transient engine error.
+func testConcurrentWrites(t *testing.T, s store.Store) {
+	u := newUser(t, s, "busy")
+	p := newPackage(t, s, "busy", u)
+	const n = 24
+	var wg sync.WaitGroup
+	errc := make(chan error, 3*n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			err := s.Transact(ctx, func(tx store.Queries) error {
+				if _, err := tx.LockPackage(ctx, "busy"); err != nil {
+					return err
+				}
+				v := &store.Version{PackageID: p.ID, Version: fmt.Sprintf("1.0.%d", i), Key: fmt.Sprintf("1.0.%d", i),
+					Manifest: []byte("{}"), Checksum: "c", PublisherID: u.ID}
+				if err := tx.CreateVersion(ctx, v); err != nil {
+					return err
+				}
+				return tx.AddAudit(ctx, &store.AuditEvent{Action: "publish", Target: v.Version, Outcome: store.OutcomeSuccess})
+			})
+			errc <- err
+			errc <- s.AddDownloads(ctx, fmt.Sprintf("c-%d", i), nil)
+			_, err = s.SearchPackages(ctx, store.SearchQuery{Text: "busy"})
+			errc <- err
+		}(i)
+	}
+	// Racing to publish the same version: exactly one wins, the rest conflict.
+	var conflicts, wins int
+	var mu sync.Mutex
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.CreateVersion(ctx, &store.Version{PackageID: p.ID, Version: "9.0.0", Key: "9.0.0", Manifest: []byte("{}"), Checksum: "c", PublisherID: u.ID})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, errs.Conflict):
+				conflicts++
+			default:
+				errc <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if wins != 1 || conflicts != 7 {
+		t.Errorf("racing publishes of one version: %d won, %d conflicted", wins, conflicts)
+	}
+	vs, err := s.ListVersions(ctx, p.ID)
+	must(t, err)
+	if len(vs) != n+1 {
+		t.Errorf("%d versions, want %d", len(vs), n+1)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.Version)
+	}
+	sort.Strings(got)
+	if got[0] != "1.0.0" {
+		t.Errorf("versions = %v", got)
+	}
+}
+
+func testSnapshot(t *testing.T, s store.Store) {
+	u := newUser(t, s, "snap")
+	newPackage(t, s, "before", u)
+	err := s.Snapshot(ctx, func(tx store.Queries) error {
+		if _, err := tx.GetPackage(ctx, "before"); err != nil {
+			return err
+		}
+		// A write committed meanwhile is not seen inside the snapshot.
+		newPackage(t, s, "during", u)
+		_, err := tx.GetPackage(ctx, "during")
+		if !errors.Is(err, errs.NotFound) {
+			t.Errorf("snapshot saw a later write: %v", err)
+		}
+		return nil
+	})
+	must(t, err)
+	if _, err := s.GetPackage(ctx, "during"); err != nil {
+		t.Errorf("write during snapshot lost: %v", err)
+	}
+}
+
+func testTimes(t *testing.T, s store.Store) {
+	u := newUser(t, s, "times")
+	// Times in other zones are stored as the same instant and read in UTC.
+	paris := time.FixedZone("CET", 3600)
+	at := t0.In(paris)
+	must(t, s.AddAudit(ctx, &store.AuditEvent{At: at, Actor: u.Username, Action: "x", Outcome: store.OutcomeSuccess}))
+	got, _, err := s.ListAudit(ctx, store.AuditFilter{Action: "x"})
+	must(t, err)
+	if !got[0].At.Equal(t0) || got[0].At.Location() != time.UTC {
+		t.Errorf("time round trip: %v (%v), want %v", got[0].At, got[0].At.Location(), t0)
+	}
+	// Order by time survives sub-second differences (text timestamps in SQLite).
+	p := newPackage(t, s, "ticks", u)
+	for i, d := range []time.Duration{0, 500 * time.Millisecond, 1500 * time.Millisecond, 1 * time.Second} {
+		j := store.GitJob{PackageID: p.ID, Kind: store.GitMirror, Version: fmt.Sprint(i), CreatedAt: t0.Add(d), NextAttemptAt: t0.Add(d)}
+		must(t, s.EnqueueGitJob(ctx, &j))
+		must(t, s.CompleteGitJob(ctx, j.ID))
+	}
+	late := store.GitJob{PackageID: p.ID, Kind: store.GitMirror, NextAttemptAt: t0.Add(1500 * time.Millisecond)}
+	must(t, s.EnqueueGitJob(ctx, &late))
+	jobs, err := s.ClaimGitJobs(ctx, t0.Add(1200*time.Millisecond), time.Minute, 5)
+	must(t, err)
+	if len(jobs) != 0 {
+		t.Errorf("claimed a job due later: %+v", jobs)
+	}
+	jobs, err = s.ClaimGitJobs(ctx, t0.Add(1500*time.Millisecond), time.Minute, 5)
+	must(t, err)
+	if len(jobs) != 1 {
+		t.Errorf("job due now not claimed: %+v", jobs)
+	}
+}
