@@ -1,0 +1,66 @@
+// Package blob declares the content-addressed store of package archives.
+//
+// A blob is named by the lowercase hex SHA-256 of its bytes. Blobs are
+// written through a Writer that hashes and counts as it goes and, on Commit,
+// makes the blob durable and visible at once (fsync, then rename), so a
+// reader never sees a half-written archive at its final name.
+package blob
+
+import (
+	"context"
+	"io"
+	"os"
+	"regexp"
+)
+
+// Store keeps blobs.
+type Store interface {
+	// Create starts a new blob.
+	Create(ctx context.Context) (Writer, error)
+	// Open opens a blob for reading; errs.NotFound if absent.
+	Open(ctx context.Context, sum string) (File, error)
+	// Stat returns a blob's size; errs.NotFound if absent.
+	Stat(ctx context.Context, sum string) (int64, error)
+	// Delete removes a blob; deleting an absent blob is not an error.
+	Delete(ctx context.Context, sum string) error
+	// Walk calls fn for every stored blob, in no particular order.
+	Walk(ctx context.Context, fn func(sum string, size int64) error) error
+	// TempDir is a folder on the same filesystem for scratch files
+	// (uploads in progress), so they never fill another disk.
+	TempDir() string
+	// Check verifies that blobs can be written, for health checks.
+	Check(ctx context.Context) error
+}
+
+// Writer receives a new blob's bytes.
+type Writer interface {
+	io.Writer
+	// Size is the number of bytes written so far.
+	Size() int64
+	// Sum is the hex SHA-256 of the bytes written so far.
+	Sum() string
+	// Commit makes the blob durable and visible under its checksum and
+	// returns the checksum. A blob already present is left as it is.
+	Commit(ctx context.Context) (string, error)
+	// Cancel discards the blob; it is safe to call after Commit (it then
+	// does nothing), so `defer w.Cancel()` is the normal pattern.
+	Cancel() error
+}
+
+// File is an open blob.
+type File interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+	Size() int64
+}
+
+// OSFile is implemented by files backed by the local filesystem, whose
+// *os.File lets the HTTP server send them with sendfile.
+type OSFile interface {
+	OS() *os.File
+}
+
+var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ValidSum reports whether s is a lowercase hex SHA-256.
+func ValidSum(s string) bool { return sumRE.MatchString(s) }

@@ -1,0 +1,148 @@
+// Package blobtest is the conformance suite every blob store runs.
+package blobtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dryad-lang/registry/internal/blob"
+	"github.com/dryad-lang/registry/internal/errs"
+)
+
+// Run runs the suite; open returns a new, empty store.
+func Run(t *testing.T, open func(t *testing.T) blob.Store) {
+	ctx := context.Background()
+	put := func(t *testing.T, s blob.Store, data string) string {
+		t.Helper()
+		w, err := s.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Cancel()
+		if _, err := io.WriteString(w, data); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := w.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	hexSum := func(data string) string {
+		h := sha256.Sum256([]byte(data))
+		return hex.EncodeToString(h[:])
+	}
+
+	t.Run("WriteReadStat", func(t *testing.T) {
+		s := open(t)
+		data := strings.Repeat("dryad ", 100000)
+		sum := put(t, s, data)
+		if sum != hexSum(data) {
+			t.Fatalf("sum = %s, want %s", sum, hexSum(data))
+		}
+		size, err := s.Stat(ctx, sum)
+		if err != nil || size != int64(len(data)) {
+			t.Fatalf("Stat = %d, %v", size, err)
+		}
+		f, err := s.Open(ctx, sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if f.Size() != int64(len(data)) {
+			t.Errorf("Size = %d", f.Size())
+		}
+		got, _ := io.ReadAll(f)
+		if string(got) != data {
+			t.Error("content differs")
+		}
+		buf := make([]byte, 5)
+		if _, err := f.ReadAt(buf, 6); err != nil || string(buf) != "dryad" {
+			t.Errorf("ReadAt = %q, %v", buf, err)
+		}
+	})
+	t.Run("MissingAndInvalid", func(t *testing.T) {
+		s := open(t)
+		for _, sum := range []string{hexSum("absent"), "../../etc/passwd", "ABC", ""} {
+			if _, err := s.Open(ctx, sum); !errors.Is(err, errs.NotFound) {
+				t.Errorf("Open(%q) = %v, want NotFound", sum, err)
+			}
+			if _, err := s.Stat(ctx, sum); !errors.Is(err, errs.NotFound) {
+				t.Errorf("Stat(%q) = %v, want NotFound", sum, err)
+			}
+			if err := s.Delete(ctx, sum); err != nil {
+				t.Errorf("Delete(%q) = %v", sum, err)
+			}
+		}
+	})
+	t.Run("CancelLeavesNothing", func(t *testing.T) {
+		s := open(t)
+		w, err := s.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "half")
+		sum := w.Sum()
+		if err := w.Cancel(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Stat(ctx, sum); !errors.Is(err, errs.NotFound) {
+			t.Errorf("cancelled blob visible: %v", err)
+		}
+		n := 0
+		s.Walk(ctx, func(string, int64) error { n++; return nil })
+		if n != 0 {
+			t.Errorf("Walk found %d blobs", n)
+		}
+	})
+	t.Run("DuplicateCommitAndDelete", func(t *testing.T) {
+		s := open(t)
+		a := put(t, s, "same")
+		b := put(t, s, "same")
+		c := put(t, s, "other")
+		if a != b {
+			t.Fatal("same bytes, different sums")
+		}
+		seen := map[string]int64{}
+		if err := s.Walk(ctx, func(sum string, size int64) error { seen[sum] = size; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 2 || seen[a] != 4 || seen[c] != 5 {
+			t.Errorf("Walk = %v", seen)
+		}
+		if err := s.Delete(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Open(ctx, a); !errors.Is(err, errs.NotFound) {
+			t.Errorf("deleted blob opens: %v", err)
+		}
+	})
+	t.Run("ConcurrentWriters", func(t *testing.T) {
+		s := open(t)
+		var wg sync.WaitGroup
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				put(t, s, strings.Repeat("x", i%4)+"payload")
+			}(i)
+		}
+		wg.Wait()
+		n := 0
+		s.Walk(ctx, func(string, int64) error { n++; return nil })
+		if n != 4 {
+			t.Errorf("%d blobs, want 4", n)
+		}
+	})
+	t.Run("Check", func(t *testing.T) {
+		if err := open(t).Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

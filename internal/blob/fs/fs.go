@@ -1,0 +1,233 @@
+// Package fs stores blobs as files in a folder:
+//
+//	ROOT/sha256/ab/abcdef….tar.gz   one blob, named by its SHA-256
+//	ROOT/tmp/                       blobs and uploads being written
+//
+// Writers write into tmp/, fsync, and rename into place, then fsync the
+// folder: after Commit returns the blob survives a crash, and before it no
+// reader can see it.
+package fs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dryad-lang/registry/internal/blob"
+	"github.com/dryad-lang/registry/internal/errs"
+)
+
+// Store is a blob.Store in a local folder.
+type Store struct {
+	root string
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// Open returns a store rooted at root, creating its folders.
+func Open(root string) (*Store, error) {
+	for _, d := range []string{filepath.Join(root, "sha256"), filepath.Join(root, "tmp")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("creating blob folder: %w", err)
+		}
+	}
+	return &Store{root: root}, nil
+}
+
+func (s *Store) path(sum string) string {
+	return filepath.Join(s.root, "sha256", sum[:2], sum+".tar.gz")
+}
+
+// TempDir is the folder for scratch files.
+func (s *Store) TempDir() string { return filepath.Join(s.root, "tmp") }
+
+// Create starts a new blob in the temp folder.
+func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
+	f, err := os.CreateTemp(s.TempDir(), "blob-*")
+	if err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "package storage is not writable")
+	}
+	return &writer{s: s, f: f, h: sha256.New()}, nil
+}
+
+// Open opens a stored blob.
+func (s *Store) Open(ctx context.Context, sum string) (blob.File, error) {
+	if !blob.ValidSum(sum) {
+		return nil, errs.Errorf(errs.NotFound, "archive %s not found", sum)
+	}
+	f, err := os.Open(s.path(sum))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errs.Errorf(errs.NotFound, "archive %s not found", sum)
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	return &file{File: f, size: fi.Size()}, nil
+}
+
+// Stat returns a blob's size.
+func (s *Store) Stat(ctx context.Context, sum string) (int64, error) {
+	if !blob.ValidSum(sum) {
+		return 0, errs.Errorf(errs.NotFound, "archive %s not found", sum)
+	}
+	fi, err := os.Stat(s.path(sum))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, errs.Errorf(errs.NotFound, "archive %s not found", sum)
+	}
+	if err != nil {
+		return 0, errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	return fi.Size(), nil
+}
+
+// Delete removes a blob.
+func (s *Store) Delete(ctx context.Context, sum string) error {
+	if !blob.ValidSum(sum) {
+		return nil
+	}
+	err := os.Remove(s.path(sum))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	return nil
+}
+
+// Walk lists every blob.
+func (s *Store) Walk(ctx context.Context, fn func(sum string, size int64) error) error {
+	return filepath.WalkDir(filepath.Join(s.root, "sha256"), func(p string, d iofs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		sum, ok := strings.CutSuffix(d.Name(), ".tar.gz")
+		if !ok || !blob.ValidSum(sum) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(sum, fi.Size())
+	})
+}
+
+// Check writes, syncs and removes a small file.
+func (s *Store) Check(ctx context.Context) error {
+	f, err := os.CreateTemp(s.TempDir(), "check-*")
+	if err != nil {
+		return errs.Wrap(errs.Unavailable, err, "package storage is not writable")
+	}
+	name := f.Name()
+	_, err = f.WriteString("ok")
+	if err == nil {
+		err = f.Sync()
+	}
+	f.Close()
+	os.Remove(name)
+	if err != nil {
+		return errs.Wrap(errs.Unavailable, err, "package storage is not writable")
+	}
+	return nil
+}
+
+type writer struct {
+	s    *Store
+	f    *os.File
+	h    hash.Hash
+	n    int64
+	done bool
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *writer) Size() int64 { return w.n }
+
+func (w *writer) Sum() string { return hex.EncodeToString(w.h.Sum(nil)) }
+
+func (w *writer) Commit(ctx context.Context) (string, error) {
+	if w.done {
+		return "", errors.New("blob writer already finished")
+	}
+	sum := w.Sum()
+	fail := func(err error) (string, error) {
+		w.Cancel()
+		return "", errs.Wrap(errs.Unavailable, err, "storing the package archive failed")
+	}
+	if err := w.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := w.f.Chmod(0o640); err != nil {
+		return fail(err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fail(err)
+	}
+	dst := w.s.path(sum)
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fail(err)
+	}
+	if _, err := os.Stat(dst); err == nil {
+		// Same bytes already stored: keep the existing file.
+		w.done = true
+		os.Remove(w.f.Name())
+		return sum, nil
+	}
+	if err := os.Rename(w.f.Name(), dst); err != nil {
+		return fail(err)
+	}
+	w.done = true
+	if err := syncDir(dir); err != nil {
+		return "", errs.Wrap(errs.Unavailable, err, "storing the package archive failed")
+	}
+	return sum, nil
+}
+
+func (w *writer) Cancel() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close()
+	return os.Remove(w.f.Name())
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+type file struct {
+	*os.File
+	size int64
+}
+
+func (f *file) Size() int64 { return f.size }
+
+func (f *file) OS() *os.File { return f.File }
