@@ -537,3 +537,28 @@ func TestConcurrentWritersInSeveralProcesses(t *testing.T) {
 	}
 	checkConcurrentResult(t, r, n, ids)
 }
+
+func TestOpenSweepsLeftovers(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "git")
+	old := time.Now().Add(-2 * time.Hour)
+	for _, d := range []string{".trash-demo-1", ".tmp-demo-old", ".tmp-demo-new", "demo.git"} {
+		if err := os.MkdirAll(filepath.Join(root, d, "objects"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(filepath.Join(root, ".tmp-demo-old"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(root, Options{Git: testenv.LookPath(t, "git")}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(root)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	// A recent .tmp- folder may be another instance's creation in progress.
+	if got := strings.Join(names, " "); got != ".tmp-demo-new demo.git" {
+		t.Errorf("after Open the root holds %s", got)
+	}
+}

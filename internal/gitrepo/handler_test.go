@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,7 +49,7 @@ func serve(t *testing.T, r *Repos) string {
 }
 
 // archiveFiles reads an archive into path -> content and path -> executable.
-func archiveFiles(t *testing.T, archive []byte) (map[string]string, map[string]bool) {
+func archiveFiles(t testing.TB, archive []byte) (map[string]string, map[string]bool) {
 	t.Helper()
 	gz, err := gzip.NewReader(bytes.NewReader(archive))
 	if err != nil {
@@ -392,5 +394,59 @@ func TestUploadPackRequestBodies(t *testing.T) {
 				t.Errorf("response holds a pack: %v, want %v (%d bytes, status %d)", got, tt.wantPack, len(body), resp.StatusCode)
 			}
 		})
+	}
+}
+
+func TestProtocolV2IsSpoken(t *testing.T) {
+	r := newRepos(t)
+	publishHistory(t, r, "demo")
+	base := serve(t, r)
+	for _, tt := range []struct {
+		header, want string
+	}{
+		{"version=2", "version 2\n"},
+		{"", "# service=git-upload-pack\n"},
+		{"version=2 $(id)", "# service=git-upload-pack\n"}, // not a valid value: ignored
+	} {
+		req, _ := http.NewRequest("GET", base+"/git/demo.git/info/refs?service=git-upload-pack", nil)
+		if tt.header != "" {
+			req.Header["Git-Protocol"] = []string{tt.header}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Contains(body, []byte(tt.want)) {
+			t.Errorf("Git-Protocol %q: status %d, body lacks %q:\n%s", tt.header, resp.StatusCode, tt.want, body)
+		}
+		if got := resp.Header.Get("Content-Type"); got != "application/x-git-upload-pack-advertisement" {
+			t.Errorf("Content-Type %q", got)
+		}
+	}
+}
+
+func TestStreamWriterStopsWhenTheRequestIsCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	rec := httptest.NewRecorder()
+	w := &streamWriter{ResponseWriter: rec, ctx: ctx}
+	if _, err := w.Write([]byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Flushed {
+		t.Error("a write was not flushed")
+	}
+	cancel()
+	// net/http/cgi kills git http-backend when a write fails.
+	if _, err := w.Write([]byte("two")); !errors.Is(err, context.Canceled) {
+		t.Errorf("write after cancellation: %v", err)
+	}
+	if rec.Body.String() != "one" {
+		t.Errorf("body %q", rec.Body.String())
+	}
+	body := &ctxReader{ReadCloser: io.NopCloser(strings.NewReader("data")), ctx: ctx}
+	if _, err := body.Read(make([]byte, 4)); !errors.Is(err, context.Canceled) {
+		t.Errorf("read after cancellation: %v", err)
 	}
 }

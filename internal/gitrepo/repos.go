@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
 )
@@ -95,8 +97,38 @@ func Open(root string, opts Options) (*Repos, error) {
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		log.Warn("git folder cannot be created yet; git writes will fail until it can", "root", abs, "err", err)
+		return r, nil
 	}
+	r.sweep(time.Now())
 	return r, nil
+}
+
+// staleAfter is when a temporary folder is surely abandoned: repository
+// creation takes milliseconds, but another instance may be doing one now.
+const staleAfter = time.Hour
+
+// sweep deletes what crashed processes left behind: repositories renamed
+// away for removal, and repositories whose creation never finished.
+func (r *Repos) sweep(now time.Time) {
+	entries, err := os.ReadDir(r.root)
+	if err != nil {
+		r.log.Warn("reading the git folder", "root", r.root, "err", err)
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		stale := strings.HasPrefix(name, trashPrefix)
+		if strings.HasPrefix(name, tmpPrefix) {
+			info, err := e.Info()
+			stale = err == nil && now.Sub(info.ModTime()) > staleAfter
+		}
+		if !stale {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(r.root, name)); err != nil {
+			r.log.Warn("removing a leftover from the git folder", "path", name, "err", err)
+		}
+	}
 }
 
 var gitVersionRE = regexp.MustCompile(`^git version (\d+)\.(\d+)`)
