@@ -139,12 +139,12 @@ func (t *tree) layout(allowPrefix bool) (prefix string, problem string) {
 	}
 	msg := "no " + ManifestName + " at the root of the archive"
 	switch {
+	case len(tops) == 0:
+		msg = "the upload contains no files; it needs " + ManifestName + " at its root"
 	case !allowPrefix:
 	case len(tops) == 1 && t.get(tops[0]).dir:
 		msg = fmt.Sprintf("no %s at the root of the archive nor in its top-level folder %q", ManifestName, tops[0]+"/")
-	case len(tops) == 0:
-		msg = "the archive contains no files; it needs " + ManifestName + " at its root"
-	default:
+	case len(tops) > 1:
 		msg += fmt.Sprintf(" (files inside one top-level folder are accepted too, but this archive has %d top-level entries)", len(tops))
 	}
 	if n := t.nodes[t.key(ManifestName)]; n != nil {

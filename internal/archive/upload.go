@@ -218,7 +218,7 @@ func (s *spoolReader) where() string {
 	if s.last == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (after entry %s)", quoteName(s.last))
+	return fmt.Sprintf(" (at entry %s)", quoteName(s.last))
 }
 
 // boundedReader counts the bytes of the uncompressed stream and fails once
