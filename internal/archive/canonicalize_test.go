@@ -261,7 +261,7 @@ func sameFiles(t *testing.T) map[string][]byte {
 	forward := []int{0, 1, 2, 3, 4, 5}
 	backward := []int{5, 4, 3, 2, 1, 0}
 	variants := map[string][]byte{
-		"plain": tgz(t, build(forward, true, "", nothing)...),
+		"plain":                      tgz(t, build(forward, true, "", nothing)...),
 		"reversed, implicit folders": tgz(t, build(backward, false, "", nothing)...),
 		"owners, times, modes": tgz(t, build(backward, true, "", func(e *ent) {
 			e.Uid, e.Gid, e.Uname = 1000, 1000, "alice"
