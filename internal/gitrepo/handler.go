@@ -137,7 +137,7 @@ func (h *handler) serveCGI(w http.ResponseWriter, req *http.Request, name, endpo
 		env = append(env[:len(env):len(env)], "GIT_PROTOCOL="+p)
 	}
 	if req.Method == http.MethodPost {
-		body, err := h.requestBody(w, req)
+		body, err := h.requestBody(req)
 		if err != nil {
 			plain(w, http.StatusBadRequest, "Bad request body: "+err.Error()+"\n")
 			return
@@ -162,7 +162,7 @@ func (h *handler) serveCGI(w http.ResponseWriter, req *http.Request, name, endpo
 // requestBody returns the POST body, gunzipped when git compressed it (git
 // does for large negotiations), bounded after decompression so that a small
 // compressed body cannot expand without limit.
-func (h *handler) requestBody(w http.ResponseWriter, req *http.Request) (io.ReadCloser, error) {
+func (h *handler) requestBody(req *http.Request) (io.ReadCloser, error) {
 	var body io.ReadCloser = req.Body
 	switch enc := strings.ToLower(req.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
@@ -178,20 +178,45 @@ func (h *handler) requestBody(w http.ResponseWriter, req *http.Request) (io.Read
 	default:
 		return nil, errors.New("unsupported Content-Encoding " + enc)
 	}
-	return &ctxReader{ReadCloser: http.MaxBytesReader(w, body, h.repos.maxBody), ctx: req.Context()}, nil
+	return &ctxReader{ReadCloser: body, ctx: req.Context(), left: h.repos.maxBody}, nil
 }
 
-// ctxReader stops feeding git once the request is cancelled.
+// errBodyTooLarge ends a request body over the limit. (http.MaxBytesReader
+// cannot be used: it touches the ResponseWriter from the goroutine that
+// feeds git.)
+var errBodyTooLarge = errors.New("request body too large")
+
+// ctxReader stops feeding git once the request is cancelled or the body
+// passes its limit.
 type ctxReader struct {
 	io.ReadCloser
-	ctx context.Context
+	ctx  context.Context
+	left int64
 }
 
 func (r *ctxReader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return r.ReadCloser.Read(p)
+	if r.left <= 0 {
+		// Over the limit only if there is more to read.
+		var one [1]byte
+		for {
+			n, err := r.ReadCloser.Read(one[:])
+			if n > 0 {
+				return 0, errBodyTooLarge
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.ReadCloser.Read(p)
+	r.left -= int64(n)
+	return n, err
 }
 
 // streamWriter flushes every write, so that git's progress and keep-alive
