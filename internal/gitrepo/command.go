@@ -27,6 +27,9 @@ var gitConfig = [][2]string{
 	{"uploadpack.allowFilter", "true"},
 	{"protocol.version", "2"},
 	{"init.defaultBranch", "main"},
+	// Housekeeping runs under the write lock, never in a background process
+	// that would outlive it.
+	{"gc.autoDetach", "false"},
 }
 
 // baseEnv is the complete environment of a git process: nothing is inherited

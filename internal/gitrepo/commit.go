@@ -75,11 +75,7 @@ func (v *Version) ident() string {
 // first); a malformed archive is Invalid (retrying cannot help); a folder that
 // cannot be written is Unavailable (retry later: nothing was left half-done).
 func (r *Repos) CommitVersion(ctx context.Context, v Version) (commit string, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("recording %s %s in git: %w", v.Package, v.Version, err)
-		}
-	}()
+	defer wrapf(&err, "recording %s %s in git", v.Package, v.Version)
 	if err := v.check(); err != nil {
 		return "", err
 	}
@@ -91,8 +87,8 @@ func (r *Repos) CommitVersion(ctx context.Context, v Version) (commit string, er
 	defer unlock()
 
 	if v.Parent != "" {
-		if _, err := r.output(ctx, dir, "rev-parse", "--quiet", "--verify", v.Parent+"^{commit}"); err != nil {
-			return "", errs.Errorf(errs.NotFound, "parent commit %s is not in the repository of %s", v.Parent, v.Package)
+		if err := r.checkCommitExists(ctx, dir, v.Parent); err != nil {
+			return "", err
 		}
 	}
 	commit, err = r.fastImport(ctx, dir, &v)
@@ -130,7 +126,32 @@ func (r *Repos) CommitVersion(ctx context.Context, v Version) (commit string, er
 	if err := r.updateRefs(ctx, dir, updates.String()); err != nil {
 		return "", err
 	}
+	r.housekeep(ctx, dir)
 	return commit, nil
+}
+
+// checkCommitExists reports NotFound unless id is a commit of the repository.
+func (r *Repos) checkCommitExists(ctx context.Context, dir, id string) error {
+	_, err := r.output(ctx, dir, "rev-parse", "--quiet", "--verify", id+"^{commit}")
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return errs.Wrap(errs.Unavailable, err, "interrupted")
+	default:
+		return errs.Errorf(errs.NotFound, "commit %s is not in the repository", id)
+	}
+}
+
+// housekeep repacks the repository when git judges it worthwhile (every
+// version of more than 100 objects adds a pack, and many packs slow every
+// clone). It runs under the write lock and in the foreground
+// (gc.autoDetach=false), and costs one quick check when there is nothing to
+// do. A failure only delays the repack, so it is logged, not returned.
+func (r *Repos) housekeep(ctx context.Context, dir string) {
+	if _, err := r.output(ctx, dir, "gc", "--auto", "--quiet"); err != nil {
+		r.log.Warn("git gc", "repository", dir, "err", err)
+	}
 }
 
 // lockCreating takes the write lock of a package's repository, creating the

@@ -195,7 +195,7 @@ func TestCommitVersionRefusesBadInput(t *testing.T) {
 		{"bad version", func(v *Version) { v.Version = "1.0" }, errs.Invalid, "version"},
 		{"version with ref syntax", func(v *Version) { v.Version = "1.0.0..x" }, errs.Invalid, "version"},
 		{"short parent", func(v *Version) { v.Parent = "abc" }, errs.Invalid, "commit id"},
-		{"unknown parent", func(v *Version) { v.Parent = strings.Repeat("1", 40) }, errs.NotFound, "parent"},
+		{"unknown parent", func(v *Version) { v.Parent = strings.Repeat("1", 40) }, errs.NotFound, "not in the repository"},
 		{"no author", func(v *Version) { v.AuthorName = "" }, errs.Invalid, "author"},
 		{"author with <", func(v *Version) { v.AuthorName = "a <b>" }, errs.Invalid, "author"},
 		{"email with newline", func(v *Version) { v.AuthorEmail = "a@b\nc" }, errs.Invalid, "author"},

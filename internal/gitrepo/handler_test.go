@@ -183,6 +183,29 @@ func TestShallowCloneOfATag(t *testing.T) {
 	sameTree(t, "v1.1.0", canonicalArchive(t, packageFiles("demo", "1.1.0")), dir)
 }
 
+func TestPartialClone(t *testing.T) {
+	r := newRepos(t)
+	h := publishHistory(t, r, "demo")
+	url := serve(t, r) + "/git/demo.git"
+	dir := filepath.Join(t.TempDir(), "demo")
+	// Blobs are left out, then fetched on demand by the checkouts.
+	mustGit(t, "", "clone", "--quiet", "--no-checkout", "--filter=blob:none", url, dir)
+	missing := 0
+	for _, l := range strings.Split(mustGit(t, dir, "rev-list", "--objects", "--missing=print", "--all"), "\n") {
+		if strings.HasPrefix(l, "?") {
+			missing++
+		}
+	}
+	if missing == 0 {
+		t.Error("the clone holds every blob: the server ignored the filter")
+	}
+	mustGit(t, dir, "checkout", "--quiet", "v1.0.1")
+	if got := mustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.0.1"] {
+		t.Errorf("HEAD = %s, want %s", got, h.commits["1.0.1"])
+	}
+	sameTree(t, "v1.0.1", canonicalArchive(t, packageFiles("demo", "1.0.1")), dir)
+}
+
 func TestFetchSeesANewVersion(t *testing.T) {
 	r := newRepos(t)
 	h := publishHistory(t, r, "demo")

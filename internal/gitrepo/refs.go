@@ -78,8 +78,8 @@ func (r *Repos) SetMain(ctx context.Context, pkg, commit string) (err error) {
 		return err
 	}
 	defer unlock()
-	if _, err := r.output(ctx, dir, "rev-parse", "--quiet", "--verify", commit+"^{commit}"); err != nil {
-		return errs.Errorf(errs.NotFound, "commit %s is not in the repository of %s", commit, pkg)
+	if err := r.checkCommitExists(ctx, dir, commit); err != nil {
+		return err
 	}
 	refs, err := r.refs(ctx, dir)
 	if err != nil {
