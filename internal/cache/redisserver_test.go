@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
@@ -100,5 +99,3 @@ func (s *redisServer) client() *goredis.Client {
 	s.t.Cleanup(func() { c.Close() })
 	return c
 }
-
-func (s *redisServer) String() string { return fmt.Sprintf("redis-server on %s", s.addr()) }

@@ -30,7 +30,7 @@ type CacheOptions struct {
 // It is split into shards, each with its own lock and its own share of
 // MaxBytes, so that concurrent readers rarely wait for each other; the
 // eviction order is least recently used within a shard. A value larger than
-// a shard's share is not stored.
+// a shard's share (MaxBytes/32: 2 MiB by default) is not stored.
 type Cache struct {
 	seed   maphash.Seed
 	shards []cacheShard

@@ -50,6 +50,7 @@ func NewCounters(c *goredis.Client, prefix string, o CountersOptions) *Counters 
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease
 	}
+	o.Lease = max(o.Lease, time.Millisecond) // claims expire in whole milliseconds
 	return &Counters{
 		client:  c,
 		prefix:  prefix + "counters:",

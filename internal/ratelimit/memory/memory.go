@@ -102,14 +102,14 @@ func (l *Limiter) decide(key string, lim ratelimit.Limit, take bool) (ratelimit.
 
 // evict makes room for a key: it drops the idle keys, and if that frees less
 // than a tenth of the shard, arbitrary ones (map order is random).
-func (s *shard) evict(now int64, max int) {
+func (s *shard) evict(now int64, limit int) {
 	for k, tat := range s.tat {
 		if tat <= now {
 			delete(s.tat, k)
 		}
 	}
 	for k := range s.tat {
-		if len(s.tat) < max-max/10 {
+		if len(s.tat) < limit-limit/10 {
 			break
 		}
 		delete(s.tat, k)
