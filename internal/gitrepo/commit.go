@@ -61,7 +61,7 @@ func (v *Version) check() error {
 // ident is the author/committer/tagger line of git objects: the same inputs
 // always give the same bytes, hence the same ids.
 func (v *Version) ident() string {
-	return fmt.Sprintf("%s <%s> %d +0000", v.AuthorName, v.AuthorEmail, v.Time.UTC().Unix())
+	return fmt.Sprintf("%s <%s> %d +0000", strings.TrimSpace(v.AuthorName), strings.TrimSpace(v.AuthorEmail), v.Time.UTC().Unix())
 }
 
 // CommitVersion records a version in its package's repository, creating the
