@@ -35,7 +35,7 @@ missing_packages() {
 	have envsubst || echo gettext-base
 	have curl || echo curl
 	[[ -f /etc/ssl/certs/ca-certificates.crt ]] || echo ca-certificates
-	have runuser || echo util-linux
+	have setpriv || have runuser || echo util-linux
 }
 
 # ensure_packages installs what missing_packages lists. As root with apt-get it

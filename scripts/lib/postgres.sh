@@ -5,17 +5,23 @@
 PG_ROLE=dryad # the superuser the tests connect as (trust auth, loopback only)
 PG_DIR=       # the server's folder: data/, socket, logs; empty when none started
 PG_BIN=
+PG_PID=
 
 # as_pg_owner runs a command as the owner of the cluster, from inside PG_DIR
 # (the caller's folder may be closed to that user). initdb refuses to run as
-# root, so root hands the cluster to the postgres user.
+# root, so root hands the cluster to the postgres user, through setpriv, which
+# execs the command in place (runuser where setpriv is missing).
 as_pg_owner() {
-	if ((EUID == 0)); then
-		(cd "$PG_DIR" && runuser -u postgres -- "$@")
-	else
-		(cd "$PG_DIR" && "$@")
-	fi
+	(cd "$PG_DIR" && exec "${pg_owner[@]}" "$@")
 }
+pg_owner=()
+if ((EUID == 0)); then
+	if have setpriv; then
+		pg_owner=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+	else
+		pg_owner=(runuser -u postgres --)
+	fi
+fi
 
 # ensure_postgres_user creates the postgres system user when it is missing
 # (the Debian package creates it, a bare set of binaries may not).
@@ -70,38 +76,43 @@ start_postgres() {
 		host  all all 127.0.0.1/32 trust
 	CONF
 
-	local attempt port
+	# postgres runs in the background as this shell's own child (rather than
+	# daemonized by pg_ctl), so stop_postgres can wait for it to be gone.
+	local attempt port deadline
 	for attempt in 1 2 3 4 5; do
 		port=$(free_port) || die "no free port for PostgreSQL"
 		say "starting PostgreSQL on 127.0.0.1:$port"
-		if as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" \
-			-o "-p $port" -w -t 60 start >"$PG_DIR/pg_ctl.log" 2>&1; then
-			wait_for 30 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U "$PG_ROLE" -d postgres || {
-				cat "$PG_DIR/postgres.log" >&2
-				die "PostgreSQL does not accept connections on 127.0.0.1:$port"
-			}
-			export TEST_DATABASE_URL="postgres://$PG_ROLE@127.0.0.1:$port/postgres?sslmode=disable"
-			return 0
-		fi
+		: >"$PG_DIR/postgres.log"
+		(cd "$PG_DIR" && exec "${pg_owner[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$port") \
+			</dev/null >>"$PG_DIR/postgres.log" 2>&1 &
+		PG_PID=$!
+		deadline=$(($(now_ms) + 60000))
+		while kill -0 "$PG_PID" 2>/dev/null && (($(now_ms) < deadline)); do
+			# Ready when our postmaster says so in postmaster.pid (a server of
+			# someone else's on the same port would answer pg_isready too).
+			if [[ $(sed -n 8p "$PG_DIR/data/postmaster.pid" 2>/dev/null) == ready* ]] &&
+				"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U "$PG_ROLE" -d postgres; then
+				export TEST_DATABASE_URL="postgres://$PG_ROLE@127.0.0.1:$port/postgres?sslmode=disable"
+				return 0
+			fi
+			sleep 0.1
+		done
+		stop_postgres
 		# Another process took the port between the check and the bind: retry.
-		if grep -q 'could not bind\|could not create any TCP/IP sockets' "$PG_DIR/postgres.log"; then
-			: >"$PG_DIR/postgres.log"
-			continue
-		fi
-		break
+		grep -q 'could not bind\|could not create any TCP/IP sockets' "$PG_DIR/postgres.log" || break
 	done
-	cat "$PG_DIR/pg_ctl.log" "$PG_DIR/postgres.log" >&2
+	cat "$PG_DIR/postgres.log" >&2
 	die "PostgreSQL did not start"
 }
 
-# stop_postgres stops the server start_postgres started, if any. Immediate
-# mode: nothing in it needs to survive.
+# stop_postgres stops the server start_postgres started, if any, and waits
+# for it to exit. Immediate mode: nothing in it needs to survive.
 stop_postgres() {
-	[[ -n $PG_DIR && -f $PG_DIR/data/postmaster.pid ]] || return 0
-	if ! as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1; then
-		local pid
-		pid=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || return 0
-		[[ $pid =~ ^[0-9]+$ ]] && kill -KILL "$pid" 2>/dev/null
+	[[ -n $PG_PID ]] || return 0
+	if [[ ! -f $PG_DIR/data/postmaster.pid ]] ||
+		! as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1; then
+		kill -KILL "$PG_PID" 2>/dev/null || true
 	fi
-	return 0
+	wait "$PG_PID" 2>/dev/null || true
+	PG_PID=
 }

@@ -4,10 +4,14 @@
 REDIS_DIR= # the server's folder: config, log; empty when none started
 REDIS_PID=
 
-# redis_ping PORT PASSWORD reports whether the server answers PONG. The
-# password goes through the environment, not the command line.
-redis_ping() {
-	[[ $(REDISCLI_AUTH=$2 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null) == PONG ]]
+# redis_ready PORT PASSWORD PID reports whether the Redis answering on PORT
+# with PASSWORD is process PID, ours, and not a server that took the port first.
+# The password goes through the environment, not the command line.
+redis_ready() {
+	local info
+	info=$(REDISCLI_AUTH=$2 redis-cli -h 127.0.0.1 -p "$1" info server 2>/dev/null) || return 1
+	info=${info//$'\r'/}
+	[[ $'\n'$info$'\n' == *$'\n'"process_id:$3"$'\n'* ]]
 }
 
 # start_redis WORKDIR starts Redis on a free loopback port with a random
@@ -40,11 +44,11 @@ start_redis() {
 		redis-server "$REDIS_DIR/redis.conf" </dev/null >/dev/null 2>&1 &
 		REDIS_PID=$!
 
-		# Wait for PONG, or for the server to give up (usually a port taken
-		# between the check and the bind: retry on another).
+		# Wait for it to answer, or to give up (usually a port taken between
+		# the check and the bind: retry on another).
 		local deadline=$(($(now_ms) + 30000))
 		while kill -0 "$REDIS_PID" 2>/dev/null && (($(now_ms) < deadline)); do
-			if redis_ping "$port" "$password"; then
+			if redis_ready "$port" "$password" "$REDIS_PID"; then
 				export TEST_REDIS_URL="redis://:$password@127.0.0.1:$port/0"
 				return 0
 			fi
