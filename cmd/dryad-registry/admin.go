@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+func runCreateAdmin(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "create-admin", "create-admin --username U --email E [--password-stdin] [flags]")
+	username := fs.String("username", "", "the admin's username (an existing user is promoted)")
+	email := fs.String("email", "", "the admin's email (needed to create an account)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	load := configFlags(fs, env)
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return &exitError{code: 2, msg: "create-admin: --username is required"}
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, io.Discard)
+	a, err := openApp(ctx, cfg, log, nil)
+	if err != nil {
+		return startupError(err)
+	}
+	defer a.Close()
+
+	// An existing user is promoted without a password.
+	if _, err := a.store.GetUserByName(ctx, *username); err == nil {
+		if _, err := a.registry.EnsureAdmin(ctx, *username, "", ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s is now an admin\n", *username)
+		return nil
+	}
+	if *email == "" {
+		return &exitError{code: 2, msg: "create-admin: --email is required to create a new account"}
+	}
+	password, err := readPassword(env, *fromStdin)
+	if err != nil {
+		return err
+	}
+	if _, err := a.registry.EnsureAdmin(ctx, *username, *email, password); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "created admin account %s\n", *username)
+	return nil
+}
+
+// readPassword reads a password from stdin (--password-stdin) or prompts
+// twice on the terminal without echo.
+func readPassword(env *environment, fromStdin bool) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(env.stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	f, ok := env.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", &exitError{code: 2, msg: "create-admin: no terminal to prompt on; pipe the password with --password-stdin"}
+	}
+	fmt.Fprint(env.stderr, "Password: ")
+	p1, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(env.stderr)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprint(env.stderr, "Repeat password: ")
+	p2, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(env.stderr)
+	if err != nil {
+		return "", err
+	}
+	if string(p1) != string(p2) {
+		return "", &exitError{code: 1, msg: "create-admin: the passwords differ"}
+	}
+	return string(p1), nil
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/dryad-lang/registry/internal/archive"
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/blob"
+	blobfs "github.com/dryad-lang/registry/internal/blob/fs"
+	"github.com/dryad-lang/registry/internal/cache"
+	cachememory "github.com/dryad-lang/registry/internal/cache/memory"
+	cacheredis "github.com/dryad-lang/registry/internal/cache/redis"
+	"github.com/dryad-lang/registry/internal/config"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/ratelimit"
+	limitmemory "github.com/dryad-lang/registry/internal/ratelimit/memory"
+	limitredis "github.com/dryad-lang/registry/internal/ratelimit/redis"
+	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/store/postgres"
+	"github.com/dryad-lang/registry/internal/store/sqlite"
+)
+
+// app is the registry's components, wired from a Config. Every backend is
+// chosen here, in one place.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    store.Store
+	blobs    blob.Store
+	redis    *goredis.Client
+	health   *cache.Health
+	limiter  ratelimit.Limiter
+	registry *registry.Service
+	closers  []func() error
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openApp opens the store, blob store, cache and limiter and builds the
+// registry service.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs registry.Observer) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("DATA_DIR=%q: %v", cfg.DataDir, err)
+	}
+	generated, err := cfg.EnsureJWTSecret()
+	if err != nil {
+		return nil, fmt.Errorf("JWT secret: %v", err)
+	}
+	if generated {
+		log.Warn("no JWT_SECRET configured: generated one in DATA_DIR/jwt_secret; set JWT_SECRET to share it between instances")
+	}
+
+	// Metadata store.
+	switch {
+	case cfg.DatabaseURL == "":
+		path := filepath.Join(cfg.DataDir, "registry.db")
+		if a.store, err = sqlite.Open(ctx, path); err != nil {
+			return nil, fmt.Errorf("opening SQLite database %s: %w", path, err)
+		}
+		log.Info("metadata store: SQLite", "path", path)
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		if a.store, err = postgres.Open(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("DATABASE_URL=%s: %w", config.MaskURL(cfg.DatabaseURL), err)
+		}
+		log.Info("metadata store: PostgreSQL", "url", config.MaskURL(cfg.DatabaseURL))
+	default:
+		return nil, fmt.Errorf("DATABASE_URL: unsupported scheme; want empty or postgres://")
+	}
+	a.closers = append(a.closers, a.store.Close)
+
+	// Package archives.
+	if a.blobs, err = blobfs.Open(filepath.Join(cfg.DataDir, "packages")); err != nil {
+		return nil, err
+	}
+
+	// Cache, counters, locks and rate limits: in-process, or Redis with an
+	// in-process fallback while Redis is down.
+	var c cache.Cache
+	var counters cache.Counters
+	var locker cache.Locker
+	memCache := cachememory.NewCache(cachememory.CacheOptions{})
+	memCounters := cachememory.NewCounters()
+	memLocker := cachememory.NewLocker(nil)
+	memLimiter := limitmemory.New(limitmemory.Options{})
+	if cfg.RedisURL == "" {
+		c, counters, locker, a.limiter = memCache, memCounters, memLocker, memLimiter
+	} else {
+		opts, err := goredis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL=%s: %v", config.MaskURL(cfg.RedisURL), err)
+		}
+		opts.DialTimeout = 2 * time.Second
+		opts.ReadTimeout = time.Second
+		opts.WriteTimeout = time.Second
+		a.redis = goredis.NewClient(opts)
+		a.closers = append(a.closers, a.redis.Close)
+		const prefix = "dryad:"
+		rc := cacheredis.NewCache(a.redis, prefix)
+		a.health = cache.NewHealth("redis", rc, cache.HealthOptions{Logger: log})
+		c = cache.NewResilientCache(rc, a.health)
+		counters = cache.NewResilientCounters(cacheredis.NewCounters(a.redis, prefix, cacheredis.CountersOptions{}), memCounters, a.health)
+		locker = cache.NewResilientLocker(cacheredis.NewLocker(a.redis, prefix), memLocker, a.health)
+		a.limiter = ratelimit.NewResilient(limitredis.New(a.redis, prefix), memLimiter, ratelimit.ResilientOptions{Logger: log})
+		if err := a.health.Check(ctx); err != nil {
+			log.Warn("Redis unreachable at start: serving with in-process cache and limits until it answers", "url", config.MaskURL(cfg.RedisURL), "err", err)
+		} else {
+			log.Info("cache and rate limits: Redis", "url", config.MaskURL(cfg.RedisURL))
+		}
+	}
+
+	hasher, err := auth.NewHasher(cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := auth.NewSigner([]byte(cfg.JWTSecret), cfg.SessionTimeout)
+	if err != nil {
+		return nil, err
+	}
+	lim := archive.DefaultLimits()
+	lim.MaxUnpackedSize = cfg.MaxUnpackedSize
+	a.registry, err = registry.New(registry.Options{
+		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
+		Hasher: hasher, Signer: signer, Logger: log,
+		MaxPackageSize: cfg.MaxPackageSize, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
+		CSRFKey: deriveKey(cfg.JWTSecret, "csrf"), Domain: cfg.Domain, Observer: obs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return a, nil
+}
+
+// deriveKey derives a purpose-specific key from the JWT secret, so one
+// configured secret serves several uses without reuse.
+func deriveKey(secret, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("dryad-registry " + purpose))
+	return m.Sum(nil)
+}
+
+// Close releases the components, last opened first.
+func (a *app) Close() error {
+	var first error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	a.closers = nil
+	return first
+}
+
+// startupError turns a failure to open a dependency into a one-line exit
+// with status 1 (2 for configuration mistakes).
+func startupError(err error) error {
+	if errs.KindOf(err) == errs.Invalid {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	return &exitError{code: 1, msg: err.Error()}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/api"
+	"github.com/dryad-lang/registry/internal/config"
+	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/server"
+)
+
+// downloadFlushInterval is how often buffered download counts reach the
+// database.
+const downloadFlushInterval = 5 * time.Second
+
+func runServe(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "serve", "serve [flags]")
+	load := configFlags(fs, env)
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	return serve(ctx, env, cfg, nil)
+}
+
+// serve runs the registry until ctx ends. When ready is not nil it receives
+// the listening address once the server accepts connections.
+func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan<- string) error {
+	log := newLogger(cfg, env.stderr)
+	for _, v := range cfg.Ignored {
+		log.Debug("ignoring a setting of the deployment guide that has no effect here", "variable", v)
+	}
+	for _, v := range cfg.Unknown {
+		log.Warn("unknown variable in the .env file, ignored", "variable", v)
+	}
+	a, err := openApp(ctx, cfg, log, nil)
+	if err != nil {
+		return startupError(err)
+	}
+	defer a.Close()
+
+	checks := []api.Check{
+		{Name: "database", Critical: true, Run: a.store.Ping},
+		{Name: "storage", Critical: true, Run: a.blobs.Check},
+	}
+	if a.health != nil {
+		checks = append(checks, api.Check{Name: "redis", Run: a.health.Check})
+	}
+	started := time.Now()
+	apiHandler := api.New(api.Options{
+		Registry: a.registry, Limiter: a.limiter, Logger: log,
+		APIRate: cfg.APIRateLimit, UploadRate: cfg.UploadRateLimit, UploadTimeout: cfg.UploadTimeout,
+		Checks: checks, Version: version, Started: started,
+	})
+	srv := server.New(server.Options{
+		Addr: cfg.Addr(), API: apiHandler, Logger: log,
+		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},
+		UploadTimeout: cfg.UploadTimeout,
+	})
+
+	l, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v (set PORT or HOST)", cfg.Addr(), err)}
+	}
+	log.Info("dryad-registry serving", "url", "http://"+l.Addr().String(), "version", version, "data_dir", cfg.DataDir)
+	if ready != nil {
+		ready <- l.Addr().String()
+	}
+
+	// Background work stops after the server has finished its requests, so
+	// the final download flush counts every download served.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		a.registry.RunDownloadFlusher(bg, downloadFlushInterval)
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			a.registry.CleanSessions(bg)
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+
+	err = srv.Serve(ctx, l)
+	stopBG()
+	wg.Wait()
+	log.Info("stopped")
+	return err
+}

@@ -1,0 +1,221 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/ratelimit"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// UserDoc describes an account to its owner and to admins.
+type UserDoc struct {
+	ID          int64      `json:"id"`
+	Username    string     `json:"username"`
+	Email       string     `json:"email"`
+	FullName    string     `json:"full_name"`
+	Role        string     `json:"role"`
+	Disabled    bool       `json:"disabled"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+}
+
+func userDoc(u *store.User) UserDoc {
+	return UserDoc{ID: u.ID, Username: u.Username, Email: u.Email, FullName: u.FullName, Role: u.Role,
+		Disabled: u.Disabled, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt}
+}
+
+// Registration is what a new user sends.
+type Registration struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	FullName string `json:"full_name"`
+}
+
+// Register creates an account.
+func (s *Service) Register(ctx context.Context, r Registration, ip string) (*UserDoc, error) {
+	r.Username = strings.TrimSpace(r.Username)
+	r.Email = strings.TrimSpace(r.Email)
+	r.FullName = strings.TrimSpace(r.FullName)
+	if err := auth.ValidateUsername(r.Username); err != nil {
+		return nil, err
+	}
+	if err := auth.ValidateEmail(r.Email); err != nil {
+		return nil, err
+	}
+	if len(r.FullName) > 100 {
+		return nil, errs.New(errs.Invalid, "full_name is limited to 100 characters")
+	}
+	if err := auth.CheckPasswordPolicy(r.Password, r.Username, r.Email); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(r.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &store.User{Username: r.Username, Email: r.Email, FullName: r.FullName, PasswordHash: hash, Role: store.RoleUser, CreatedAt: s.utcNow()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "register", Target: u.Username, Outcome: store.OutcomeSuccess})
+	d := userDoc(u)
+	return &d, nil
+}
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      UserDoc   `json:"user"`
+}
+
+// Brute-force limits on failed logins.
+var (
+	loginAccountLimit = ratelimit.PerWindow(5, 15*time.Minute)
+	loginClientLimit  = ratelimit.PerWindow(20, 15*time.Minute)
+)
+
+// errBadLogin is the one answer to a wrong username or password, so the
+// two cannot be told apart.
+var errBadLogin = errs.New(errs.Unauthenticated, "wrong username or password")
+
+// Authenticate checks a username (or email) and password, with brute-force
+// protection: after too many failures for the account or from the client,
+// attempts are refused for a while even with the right password.
+func (s *Service) Authenticate(ctx context.Context, login, password, ip string) (*store.User, error) {
+	login = strings.TrimSpace(login)
+	acctKey := "login:acct:" + strings.ToLower(login)
+	ipKey := "login:ip:" + ip
+	for _, k := range []struct {
+		key string
+		l   ratelimit.Limit
+	}{{acctKey, loginAccountLimit}, {ipKey, loginClientLimit}} {
+		r, err := s.limiter.Peek(ctx, k.key, k.l)
+		if err != nil {
+			s.log.Warn("login rate limit unavailable", "err", err)
+			continue
+		}
+		if !r.Allowed {
+			s.obs.RateLimited("login")
+			s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeDenied, Detail: "too many failed attempts"})
+			return nil, errs.RateLimit(r.RetryAfter, "too many failed login attempts; try again later")
+		}
+	}
+	fail := func(detail string) error {
+		s.limiter.Allow(ctx, acctKey, loginAccountLimit)
+		s.limiter.Allow(ctx, ipKey, loginClientLimit)
+		s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeFailure, Detail: detail})
+		return errBadLogin
+	}
+	if login == "" || password == "" || len(login) > 254 {
+		s.hasher.VerifyDummy(password)
+		return nil, fail("empty or oversized credentials")
+	}
+	u, err := s.store.GetUserByLogin(ctx, login)
+	if errors.Is(err, errs.NotFound) {
+		s.hasher.VerifyDummy(password)
+		return nil, fail("no such user")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.hasher.Verify(u.PasswordHash, password) {
+		return nil, fail("wrong password")
+	}
+	if u.Disabled {
+		s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "login", Target: u.Username, Outcome: store.OutcomeDenied, Detail: "account disabled"})
+		return nil, errs.New(errs.Forbidden, "this account is disabled; contact the registry's administrators")
+	}
+	if s.hasher.NeedsRehash(u.PasswordHash) {
+		if h, err := s.hasher.Hash(password); err == nil {
+			u.PasswordHash = h
+			if err := s.store.UpdateUser(ctx, u); err != nil {
+				s.log.Warn("upgrading a password hash", "user", u.Username, "err", err)
+			}
+		}
+	}
+	if err := s.store.TouchLogin(ctx, u.ID, s.utcNow()); err != nil {
+		s.log.Warn("recording a login", "err", err)
+	}
+	s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "login", Target: u.Username, Outcome: store.OutcomeSuccess})
+	return u, nil
+}
+
+// Login authenticates and issues a login token (JWT).
+func (s *Service) Login(ctx context.Context, login, password, ip string) (*LoginResult, error) {
+	u, err := s.Authenticate(ctx, login, password, ip)
+	if err != nil {
+		return nil, err
+	}
+	tok, exp, err := s.signer.Issue(auth.Claims{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), CredVersion: u.CredentialVersion})
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: tok, ExpiresAt: exp, User: userDoc(u)}, nil
+}
+
+// Profile returns the caller's account.
+func (s *Service) Profile(ctx context.Context, p *auth.Principal) (*UserDoc, error) {
+	if p == nil {
+		return nil, errs.New(errs.Unauthenticated, "log in first")
+	}
+	u, err := s.store.GetUser(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	d := userDoc(u)
+	return &d, nil
+}
+
+// ChangePassword sets a new password after checking the old one, and
+// revokes every login token, session and API token issued before.
+func (s *Service) ChangePassword(ctx context.Context, p *auth.Principal, oldPassword, newPassword, ip string) error {
+	if p == nil {
+		return errs.New(errs.Unauthenticated, "log in first")
+	}
+	if p.Via == auth.ViaToken {
+		return errs.New(errs.Forbidden, "API tokens cannot change passwords; log in with your password")
+	}
+	u, err := s.store.GetUser(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	if !s.hasher.Verify(u.PasswordHash, oldPassword) {
+		s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "password_change", Target: u.Username, Outcome: store.OutcomeFailure, Detail: "wrong current password"})
+		return errs.New(errs.Forbidden, "the current password is wrong")
+	}
+	if err := auth.CheckPasswordPolicy(newPassword, u.Username, u.Email); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(newPassword)
+	if err != nil {
+		return err
+	}
+	now := s.utcNow()
+	err = s.store.Transact(ctx, func(tx store.Queries) error {
+		u.PasswordHash = hash
+		u.CredentialVersion++
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
+			return err
+		}
+		if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
+		}
+		return tx.AddAudit(ctx, &store.AuditEvent{At: now, ActorID: u.ID, Actor: u.Username, IP: ip, Action: "password_change", Target: u.Username, Outcome: store.OutcomeSuccess})
+	})
+	return err
+}
+
+// IssueLoginToken issues a JWT for a user (for create-admin and tests).
+func (s *Service) IssueLoginToken(u *store.User) (string, error) {
+	tok, _, err := s.signer.Issue(auth.Claims{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), CredVersion: u.CredentialVersion})
+	return tok, err
+}

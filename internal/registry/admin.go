@@ -1,0 +1,168 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// requireAdmin allows admins signed in with their password (login token or
+// session); API tokens never carry admin rights.
+func requireAdmin(p *auth.Principal) error {
+	if p == nil {
+		return errs.New(errs.Unauthenticated, "log in first")
+	}
+	if !p.IsAdmin() {
+		return errs.New(errs.Forbidden, "this needs an admin account (signed in with its password, not an API token)")
+	}
+	return nil
+}
+
+// UserList is a page of users.
+type UserList struct {
+	Users []UserDoc `json:"users"`
+	Total int       `json:"total"`
+}
+
+// ListUsers lists and searches users (admins).
+func (s *Service) ListUsers(ctx context.Context, p *auth.Principal, query string, limit, offset int) (*UserList, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	us, total, err := s.store.ListUsers(ctx, store.UserFilter{Query: query, Limit: limit, Offset: offset})
+	if err != nil {
+		return nil, err
+	}
+	out := &UserList{Users: []UserDoc{}, Total: total}
+	for i := range us {
+		out.Users = append(out.Users, userDoc(&us[i]))
+	}
+	return out, nil
+}
+
+// UserChange is an admin's change to an account; nil fields stay as they are.
+type UserChange struct {
+	Disabled *bool   `json:"disabled"`
+	Role     *string `json:"role"`
+}
+
+// UpdateUser disables/enables an account or changes its role (admins).
+// Disabling revokes the account's sessions and tokens.
+func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username string, c UserChange, ip string) (*UserDoc, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	if c.Role != nil {
+		if _, err := auth.ParseRole(*c.Role); err != nil {
+			return nil, err
+		}
+	}
+	var u *store.User
+	err := s.store.Transact(ctx, func(tx store.Queries) error {
+		var err error
+		u, err = tx.GetUserByName(ctx, username)
+		if errors.Is(err, errs.NotFound) {
+			return errs.Errorf(errs.NotFound, "user %q not found", username)
+		}
+		if err != nil {
+			return err
+		}
+		if u.ID == p.UserID && ((c.Disabled != nil && *c.Disabled) || (c.Role != nil && *c.Role != store.RoleAdmin)) {
+			return errs.New(errs.Conflict, "admins cannot disable or demote themselves; ask another admin")
+		}
+		now := s.utcNow()
+		detail := ""
+		if c.Disabled != nil && *c.Disabled != u.Disabled {
+			u.Disabled = *c.Disabled
+			detail += "disabled=" + strconv.FormatBool(u.Disabled) + " "
+			if u.Disabled {
+				if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
+					return err
+				}
+				if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if c.Role != nil && *c.Role != u.Role {
+			u.Role = *c.Role
+			detail += "role=" + u.Role
+		}
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.AddAudit(ctx, &store.AuditEvent{At: now, ActorID: p.UserID, Actor: p.Username, IP: ip, Action: "admin_user_update",
+			Target: u.Username, Outcome: store.OutcomeSuccess, Detail: detail})
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := userDoc(u)
+	return &d, nil
+}
+
+// AuditPage is a page of audit events.
+type AuditPage struct {
+	Events []store.AuditEvent `json:"events"`
+	Total  int                `json:"total"`
+}
+
+// Audit lists audit events (admins).
+func (s *Service) Audit(ctx context.Context, p *auth.Principal, f store.AuditFilter) (*AuditPage, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	if f.Package != "" {
+		f.Package = normalize(f.Package)
+	}
+	evs, total, err := s.store.ListAudit(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if evs == nil {
+		evs = []store.AuditEvent{}
+	}
+	return &AuditPage{Events: evs, Total: total}, nil
+}
+
+// EnsureAdmin creates an admin account, or promotes an existing user
+// (found by username) to admin, for the create-admin command. A password
+// is required only to create an account.
+func (s *Service) EnsureAdmin(ctx context.Context, username, email, password string) (created bool, err error) {
+	u, err := s.store.GetUserByName(ctx, username)
+	if err == nil {
+		if u.Role == store.RoleAdmin && !u.Disabled {
+			return false, nil
+		}
+		u.Role = store.RoleAdmin
+		u.Disabled = false
+		if err := s.store.UpdateUser(ctx, u); err != nil {
+			return false, err
+		}
+		s.audit(ctx, &store.AuditEvent{Actor: "create-admin", Action: "admin_user_update", Target: u.Username, Outcome: store.OutcomeSuccess, Detail: "promoted to admin"})
+		return false, nil
+	}
+	if !errors.Is(err, errs.NotFound) {
+		return false, err
+	}
+	doc, err := s.Register(ctx, Registration{Username: username, Email: email, Password: password}, "")
+	if err != nil {
+		return false, err
+	}
+	u, err = s.store.GetUser(ctx, doc.ID)
+	if err != nil {
+		return false, err
+	}
+	u.Role = store.RoleAdmin
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return false, err
+	}
+	s.audit(ctx, &store.AuditEvent{Actor: "create-admin", Action: "admin_user_update", Target: u.Username, Outcome: store.OutcomeSuccess, Detail: "created as admin"})
+	return true, nil
+}

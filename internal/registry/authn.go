@@ -1,0 +1,217 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// touchInterval limits how often a token's last-used time is written.
+const touchInterval = time.Minute
+
+// AuthenticateHeader turns an Authorization header into a principal. An
+// empty header is anonymous (nil, nil); anything else must be a valid
+// "Bearer <login token or API token>".
+func (s *Service) AuthenticateHeader(ctx context.Context, header string) (*auth.Principal, error) {
+	if header == "" {
+		return nil, nil
+	}
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(header), " ")
+	cred = strings.TrimSpace(cred)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || cred == "" {
+		return nil, errs.New(errs.Unauthenticated, `the Authorization header must be "Bearer <token>"`)
+	}
+	if auth.LooksLikeToken(cred) {
+		return s.authenticateToken(ctx, cred)
+	}
+	return s.authenticateJWT(ctx, cred)
+}
+
+func (s *Service) authenticateJWT(ctx context.Context, tok string) (*auth.Principal, error) {
+	c, err := s.signer.Verify(tok)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(ctx, c.UserID)
+	if errors.Is(err, errs.NotFound) {
+		return nil, errs.New(errs.Unauthenticated, "this login token's account no longer exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, errs.New(errs.Forbidden, "this account is disabled; contact the registry's administrators")
+	}
+	if u.CredentialVersion != c.CredVersion {
+		return nil, errs.New(errs.Unauthenticated, "this login token was revoked by a password change; log in again")
+	}
+	return &auth.Principal{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), Via: auth.ViaJWT}, nil
+}
+
+func (s *Service) authenticateToken(ctx context.Context, secret string) (*auth.Principal, error) {
+	t, err := s.store.GetTokenByHash(ctx, auth.HashToken(secret))
+	if errors.Is(err, errs.NotFound) {
+		return nil, errs.New(errs.Unauthenticated, "unknown API token; create a new one in your dashboard")
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.utcNow()
+	if t.RevokedAt != nil {
+		return nil, errs.New(errs.Unauthenticated, "this API token was revoked")
+	}
+	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return nil, errs.New(errs.Unauthenticated, "this API token expired on "+t.ExpiresAt.Format(time.DateOnly)+"; create a new one")
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, errs.New(errs.Forbidden, "this account is disabled; contact the registry's administrators")
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchInterval {
+		if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
+			s.log.Warn("recording token use", "err", err)
+		}
+	}
+	scopes := make([]auth.Scope, len(t.Scopes))
+	for i, sc := range t.Scopes {
+		scopes[i] = auth.Scope(sc)
+	}
+	return &auth.Principal{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), Via: auth.ViaToken,
+		TokenID: t.ID, Scopes: scopes, Packages: t.Packages}, nil
+}
+
+// TokenDoc describes an API token, never its secret.
+type TokenDoc struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Scopes     []string   `json:"scopes"`
+	Packages   []string   `json:"packages"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+}
+
+// NewToken is a token just created: the only time its secret is shown.
+type NewToken struct {
+	TokenDoc
+	Token string `json:"token"`
+}
+
+// TokenRequest asks for a new API token.
+type TokenRequest struct {
+	Name          string   `json:"name"`
+	Scopes        []string `json:"scopes"`
+	Packages      []string `json:"packages"`
+	ExpiresInDays int      `json:"expires_in_days"`
+}
+
+func tokenDoc(t *store.Token) TokenDoc {
+	d := TokenDoc{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Packages: t.Packages, CreatedAt: t.CreatedAt,
+		LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt}
+	if d.Scopes == nil {
+		d.Scopes = []string{}
+	}
+	if d.Packages == nil {
+		d.Packages = []string{}
+	}
+	return d
+}
+
+// maxTokensPerUser bounds how many live tokens one account may hold.
+const maxTokensPerUser = 100
+
+// CreateToken creates an API token for the caller. Tokens cannot create
+// tokens: a leaked token must not be able to mint others.
+func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenRequest, ip string) (*NewToken, error) {
+	if p == nil {
+		return nil, errs.New(errs.Unauthenticated, "log in first")
+	}
+	if p.Via == auth.ViaToken {
+		return nil, errs.New(errs.Forbidden, "API tokens cannot create tokens; log in with your password")
+	}
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" || len(r.Name) > 64 {
+		return nil, errs.New(errs.Invalid, "name: give the token a name of 1 to 64 characters (e.g. \"ci\")")
+	}
+	scopes, err := auth.ParseScopes(r.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Packages) > 50 {
+		return nil, errs.New(errs.Invalid, "packages: at most 50 names or patterns")
+	}
+	for _, pat := range r.Packages {
+		if err := auth.ValidatePackagePattern(pat); err != nil {
+			return nil, err
+		}
+	}
+	exp, err := auth.ExpiryFromDays(r.ExpiresInDays, s.utcNow())
+	if err != nil {
+		return nil, err
+	}
+	live, err := s.store.ListTokens(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if len(live) >= maxTokensPerUser {
+		return nil, errs.Errorf(errs.Conflict, "you have %d API tokens; revoke unused ones first", len(live))
+	}
+	secret, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	t := &store.Token{UserID: p.UserID, Name: r.Name, Hash: hash, Packages: r.Packages, ExpiresAt: exp, CreatedAt: s.utcNow()}
+	for _, sc := range scopes {
+		t.Scopes = append(t.Scopes, string(sc))
+	}
+	if err := s.store.CreateToken(ctx, t); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, &store.AuditEvent{ActorID: p.UserID, Actor: p.Username, IP: ip, Action: "token_create", Target: r.Name,
+		Outcome: store.OutcomeSuccess, Detail: "scopes " + strings.Join(t.Scopes, ",")})
+	return &NewToken{TokenDoc: tokenDoc(t), Token: secret}, nil
+}
+
+// Tokens lists the caller's live tokens.
+func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]TokenDoc, error) {
+	if p == nil {
+		return nil, errs.New(errs.Unauthenticated, "log in first")
+	}
+	ts, err := s.store.ListTokens(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := []TokenDoc{}
+	now := s.utcNow()
+	for i := range ts {
+		if ts[i].ExpiresAt != nil && !now.Before(*ts[i].ExpiresAt) {
+			continue
+		}
+		out = append(out, tokenDoc(&ts[i]))
+	}
+	return out, nil
+}
+
+// RevokeToken revokes one of the caller's tokens at once.
+func (s *Service) RevokeToken(ctx context.Context, p *auth.Principal, id int64, ip string) error {
+	if p == nil {
+		return errs.New(errs.Unauthenticated, "log in first")
+	}
+	if err := s.store.RevokeToken(ctx, p.UserID, id, s.utcNow()); err != nil {
+		if errors.Is(err, errs.NotFound) {
+			return errs.Errorf(errs.NotFound, "you have no live API token with id %d", id)
+		}
+		return err
+	}
+	s.audit(ctx, &store.AuditEvent{ActorID: p.UserID, Actor: p.Username, IP: ip, Action: "token_revoke",
+		Target: "token " + itoa(id), Outcome: store.OutcomeSuccess})
+	return nil
+}

@@ -1,0 +1,38 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// HistoryEvent is a public event of a package's life: who published,
+// yanked, deleted or changed owners, and when (never from where).
+type HistoryEvent struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	Actor  string    `json:"actor"`
+	Target string    `json:"target"`
+}
+
+// publicActions are the audit actions a package's history shows.
+var publicActions = []string{"publish", "yank", "unyank", "delete", "owner_add", "owner_remove"}
+
+// History lists a package's public events, newest first.
+func (s *Service) History(ctx context.Context, name string, limit, offset int) ([]HistoryEvent, int, error) {
+	p, err := s.store.GetPackage(ctx, normalize(name))
+	if err != nil {
+		return nil, 0, errs.Errorf(errs.NotFound, "package %q not found", name)
+	}
+	evs, total, err := s.store.ListAudit(ctx, store.AuditFilter{Package: p.NormalizedName, Actions: publicActions, Outcome: store.OutcomeSuccess, Limit: limit, Offset: offset})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []HistoryEvent{}
+	for _, e := range evs {
+		out = append(out, HistoryEvent{At: e.At, Action: e.Action, Actor: e.Actor, Target: e.Target})
+	}
+	return out, total, nil
+}

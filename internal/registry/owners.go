@@ -1,0 +1,117 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/manifest"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// OwnerDoc describes an owner of a package.
+type OwnerDoc struct {
+	Username string `json:"username"`
+	AddedAt  string `json:"added_at"`
+}
+
+// Owners lists a package's owners.
+func (s *Service) Owners(ctx context.Context, name string) ([]OwnerDoc, error) {
+	p, err := s.lookupPackage(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	os, err := s.store.ListOwners(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []OwnerDoc{}
+	for _, o := range os {
+		out = append(out, OwnerDoc{Username: o.Username, AddedAt: o.AddedAt.Format("2006-01-02T15:04:05Z")})
+	}
+	return out, nil
+}
+
+// AddOwners makes users co-owners of a package. Owners (and admins) may.
+func (s *Service) AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) ([]OwnerDoc, error) {
+	return s.changeOwners(ctx, p, name, usernames, true, ip)
+}
+
+// RemoveOwners removes co-owners. A package always keeps at least one
+// owner; an admin may transfer a package by adding the new owner first.
+func (s *Service) RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) ([]OwnerDoc, error) {
+	return s.changeOwners(ctx, p, name, usernames, false, ip)
+}
+
+func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, add bool, ip string) ([]OwnerDoc, error) {
+	action := "owner_add"
+	if !add {
+		action = "owner_remove"
+	}
+	if p == nil {
+		return nil, errs.New(errs.Unauthenticated, "log in or send an API token to change owners")
+	}
+	if err := p.Require(auth.ScopeOwners, name); err != nil {
+		return nil, err
+	}
+	if len(usernames) == 0 || len(usernames) > 50 {
+		return nil, errs.New(errs.Invalid, `send {"users": ["name", ...]} with 1 to 50 usernames`)
+	}
+	var pk *store.Package
+	err := s.store.Transact(ctx, func(tx store.Queries) error {
+		var err error
+		pk, err = tx.LockPackage(ctx, manifest.NormalizeName(name))
+		if errors.Is(err, errs.NotFound) {
+			return errs.Errorf(errs.NotFound, "package %q not found", name)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.requireOwner(ctx, tx, p, pk); err != nil {
+			return err
+		}
+		now := s.utcNow()
+		for _, un := range usernames {
+			u, err := tx.GetUserByName(ctx, strings.TrimSpace(un))
+			if errors.Is(err, errs.NotFound) {
+				return errs.Errorf(errs.Unprocessable, "user %q not found", un)
+			}
+			if err != nil {
+				return err
+			}
+			if add {
+				if u.Disabled {
+					return errs.Errorf(errs.Unprocessable, "user %q is disabled and cannot own packages", u.Username)
+				}
+				if err := tx.AddOwner(ctx, pk.ID, u.ID, now); err != nil {
+					return err
+				}
+			} else if err := tx.RemoveOwner(ctx, pk.ID, u.ID); errors.Is(err, errs.NotFound) {
+				return errs.Errorf(errs.Unprocessable, "user %q is not an owner of %s", u.Username, pk.Name)
+			} else if err != nil {
+				return err
+			}
+			e := actor(p, ip)
+			e.At, e.Action, e.Package, e.Target, e.Outcome = now, action, pk.NormalizedName, u.Username, store.OutcomeSuccess
+			if err := tx.AddAudit(ctx, &e); err != nil {
+				return err
+			}
+		}
+		owners, err := tx.ListOwners(ctx, pk.ID)
+		if err != nil {
+			return err
+		}
+		if len(owners) == 0 {
+			return errs.Errorf(errs.Conflict, "%s must keep at least one owner; add the new owner before removing the last one", pk.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		s.auditDenied(ctx, p, ip, action, name, strings.Join(usernames, ","), err)
+		return nil, err
+	}
+	s.invalidatePackage(ctx, pk.NormalizedName)
+	return s.Owners(ctx, pk.Name)
+}

@@ -1,0 +1,372 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/archive"
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/manifest"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// Published describes a version just published.
+type Published struct {
+	Package   string
+	Version   string
+	Checksum  string
+	Size      int64
+	Files     int
+	Latest    string
+	Published time.Time
+	// Prefix is the top-level folder that was stripped from the upload.
+	Prefix string
+}
+
+// Publish reads a package archive (gzip-compressed tar) from body and
+// publishes it for the principal. The archive is re-packed into canonical
+// form while it streams in (memory stays flat); the canonical archive is
+// stored durably before the version row is committed, so the version appears
+// whole or not at all.
+func (s *Service) Publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*Published, error) {
+	pub, reason, err := s.publish(ctx, p, body, ip)
+	if err != nil {
+		s.obs.PublishFailed(reason)
+		return nil, err
+	}
+	s.obs.Published()
+	return pub, nil
+}
+
+func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*Published, string, error) {
+	if p == nil {
+		return nil, "unauthenticated", errs.New(errs.Unauthenticated, "log in or send an API token to publish")
+	}
+	// A token without the publish scope is refused before reading anything.
+	if err := p.Require(auth.ScopePublish, ""); err != nil {
+		return nil, "forbidden", err
+	}
+
+	w, err := s.blobs.Create(ctx)
+	if err != nil {
+		return nil, "storage", err
+	}
+	defer w.Cancel()
+
+	upload := &limitedReader{r: body, max: s.opts.MaxPackageSize, h: sha256.New()}
+	pkg, err := archive.Canonicalize(ctx, upload, w, s.blobs.TempDir(), s.opts.ArchiveLimits)
+	if upload.tooLarge {
+		return nil, "too_large", errs.Errorf(errs.TooLarge, "package archive is larger than the limit of %s", formatBytes(s.opts.MaxPackageSize))
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "aborted", errs.Wrap(errs.Invalid, ctx.Err(), "upload interrupted or timed out")
+		}
+		return nil, "invalid_archive", err
+	}
+	m, err := manifest.Parse(pkg.Manifest)
+	if err != nil {
+		return nil, "invalid_manifest", err
+	}
+	if err := p.Require(auth.ScopePublish, m.Name); err != nil {
+		s.auditPublish(ctx, p, ip, m.Name, m.Version, store.OutcomeDenied, errs.Message(err))
+		return nil, "forbidden", err
+	}
+	sv, err := manifest.ParseVersion(m.Version)
+	if err != nil {
+		return nil, "invalid_manifest", err
+	}
+	readmeHTML := ""
+	if len(pkg.Readme) > 0 {
+		if readmeHTML, err = s.md.Render(pkg.Readme); err != nil {
+			s.log.Warn("rendering README", "package", m.Name, "err", err)
+		}
+	}
+
+	sum, err := w.Commit(ctx)
+	if err != nil {
+		return nil, "storage", err
+	}
+	now := s.utcNow()
+	v := &store.Version{
+		Version:      m.Version,
+		Key:          versionKey(sv),
+		Manifest:     pkg.Manifest,
+		Checksum:     sum,
+		Size:         w.Size(),
+		UnpackedSize: pkg.UnpackedSize,
+		FileCount:    countFiles(pkg.Files),
+		Readme:       string(pkg.Readme),
+		ReadmeHTML:   readmeHTML,
+		PublishedAt:  now,
+		PublisherID:  p.UserID,
+	}
+	for _, name := range sortedKeys(m.Dependencies) {
+		v.Dependencies = append(v.Dependencies, store.Dependency{Name: manifest.NormalizeName(name), Range: m.Dependencies[name]})
+	}
+	for _, name := range sortedKeys(m.DevDependencies) {
+		v.Dependencies = append(v.Dependencies, store.Dependency{Name: manifest.NormalizeName(name), Range: m.DevDependencies[name], Dev: true})
+	}
+
+	var pk *store.Package
+	var latest string
+	for attempt := 0; attempt < 2; attempt++ {
+		pk, latest, err = s.commitVersion(ctx, p, m, v, ip)
+		// Two first publishes of a new name raced and this one lost the
+		// package row: run again, now as a publish to an existing package.
+		if !errors.Is(err, errPackageRace) {
+			break
+		}
+	}
+	if err != nil {
+		s.dropOrphanBlob(ctx, sum, v)
+		reason := "rejected"
+		switch errs.KindOf(err) {
+		case errs.Forbidden:
+			reason = "forbidden"
+			s.auditPublish(ctx, p, ip, m.Name, m.Version, store.OutcomeDenied, errs.Message(err))
+		case errs.Conflict:
+			reason = "conflict"
+		case errs.Unprocessable:
+			reason = "dependencies"
+		}
+		return nil, reason, err
+	}
+	s.invalidatePackage(ctx, pk.NormalizedName)
+	s.gitWork()
+	s.log.Info("published", "package", pk.Name, "version", v.Version, "checksum", sum, "size", v.Size,
+		"user", p.Username, "upload_sha256", upload.sum())
+	return &Published{
+		Package: pk.Name, Version: v.Version, Checksum: sum, Size: v.Size, Files: v.FileCount,
+		Latest: latest, Published: now, Prefix: pkg.Prefix,
+	}, "", nil
+}
+
+var errPackageRace = errors.New("package created concurrently")
+
+// commitVersion runs the publish transaction: ownership, immutability and
+// dependency rules, the version row, the package's descriptive fields, the
+// audit event and the git job, all committed together.
+func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manifest.Manifest, v *store.Version, ip string) (*store.Package, string, error) {
+	norm := manifest.NormalizeName(m.Name)
+	var pk *store.Package
+	var latest string
+	err := s.store.Transact(ctx, func(tx store.Queries) error {
+		var err error
+		pk, err = tx.LockPackage(ctx, norm)
+		switch {
+		case errors.Is(err, errs.NotFound):
+			pk = &store.Package{Name: m.Name, NormalizedName: norm, CreatedAt: v.PublishedAt, UpdatedAt: v.PublishedAt}
+			if err := tx.CreatePackage(ctx, pk); err != nil {
+				if errors.Is(err, errs.Conflict) {
+					return errPackageRace
+				}
+				return err
+			}
+			if err := tx.AddOwner(ctx, pk.ID, p.UserID, v.PublishedAt); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := s.requireOwner(ctx, tx, p, pk); err != nil {
+				return err
+			}
+		}
+
+		existing, err := tx.GetVersion(ctx, pk.ID, v.Key)
+		switch {
+		case err == nil && existing.DeletedAt != nil:
+			return errs.Errorf(errs.Conflict, "%s@%s was published and then deleted; a version number is never reused: bump \"version\" in oaklibs.json", pk.Name, existing.Version)
+		case err == nil:
+			return errs.Errorf(errs.Conflict, "%s@%s already exists (published %s); published versions are immutable: bump \"version\" in oaklibs.json",
+				pk.Name, existing.Version, existing.PublishedAt.Format(time.RFC3339))
+		case !errors.Is(err, errs.NotFound):
+			return err
+		}
+
+		if err := s.checkDependencies(ctx, tx, norm, m.Dependencies); err != nil {
+			return err
+		}
+
+		v.PackageID = pk.ID
+		if err := tx.CreateVersion(ctx, v); err != nil {
+			return err
+		}
+		vs, err := tx.ListVersions(ctx, pk.ID)
+		if err != nil {
+			return err
+		}
+		if l := latestOf(vs); l != nil {
+			latest = l.Version
+		}
+		oldLatest := pk.Latest
+		pk.Latest = latest
+		pk.UpdatedAt = v.PublishedAt
+		pk.DeletedAt = nil
+		if latest == v.Version || oldLatest == "" {
+			applyManifest(pk, m)
+		}
+		if err := tx.UpdatePackage(ctx, pk); err != nil {
+			return err
+		}
+		e := actor(p, ip)
+		e.At, e.Action, e.Package, e.Target, e.Outcome = v.PublishedAt, "publish", pk.NormalizedName, pk.Name+"@"+v.Version, store.OutcomeSuccess
+		e.Detail = fmt.Sprintf("sha256 %s, %d bytes", v.Checksum, v.Size)
+		if err := tx.AddAudit(ctx, &e); err != nil {
+			return err
+		}
+		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitCommit, Version: v.Version, CreatedAt: v.PublishedAt})
+	})
+	return pk, latest, err
+}
+
+// requireOwner allows owners, and admins acting with their login.
+func (s *Service) requireOwner(ctx context.Context, q store.Queries, p *auth.Principal, pk *store.Package) error {
+	if p.IsAdmin() {
+		return nil
+	}
+	ok, err := q.IsOwner(ctx, pk.ID, p.UserID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Errorf(errs.Forbidden, "you are not an owner of %q; ask one of its owners to add you", pk.Name)
+	}
+	return nil
+}
+
+// checkDependencies requires every runtime dependency to be a package of
+// this registry with a live version in range, and not the package itself.
+func (s *Service) checkDependencies(ctx context.Context, q store.Queries, self string, deps map[string]string) error {
+	for _, name := range sortedKeys(deps) {
+		norm := manifest.NormalizeName(name)
+		if norm == self {
+			return errs.Errorf(errs.Unprocessable, "dependency %q is the package itself", name)
+		}
+		r, err := manifest.ParseRange(deps[name])
+		if err != nil {
+			return err
+		}
+		dp, err := q.GetPackage(ctx, norm)
+		if errors.Is(err, errs.NotFound) || (err == nil && dp.DeletedAt != nil) {
+			return errs.Errorf(errs.Unprocessable, "dependency %q is not a package of this registry; publish it first or remove it from \"dependencies\"", name)
+		}
+		if err != nil {
+			return err
+		}
+		vs, err := q.ListVersions(ctx, dp.ID)
+		if err != nil {
+			return err
+		}
+		if bestMatch(vs, r) == nil {
+			avail := liveVersionList(vs, 5)
+			if len(avail) == 0 {
+				return errs.Errorf(errs.Unprocessable, "dependency %q has no installable version (all are yanked or deleted)", name)
+			}
+			return errs.Errorf(errs.Unprocessable, "dependency %q: no published version satisfies %q (available: %v)", name, deps[name], avail)
+		}
+	}
+	return nil
+}
+
+// applyManifest copies the descriptive fields of the latest version's
+// manifest to the package.
+func applyManifest(pk *store.Package, m *manifest.Manifest) {
+	pk.Description = m.Description
+	pk.Keywords = m.Keywords
+	pk.Homepage = m.Homepage
+	pk.Repository = m.Repository
+	pk.License = m.License
+}
+
+// dropOrphanBlob removes the stored archive of a publish that failed, unless
+// an existing version owns the same bytes.
+func (s *Service) dropOrphanBlob(ctx context.Context, sum string, v *store.Version) {
+	ctx = context.WithoutCancel(ctx)
+	if v.PackageID != 0 {
+		if ex, err := s.store.GetVersion(ctx, v.PackageID, v.Key); err == nil && ex.Checksum == sum {
+			return
+		}
+	}
+	if err := s.blobs.Delete(ctx, sum); err != nil {
+		s.log.Warn("removing the archive of a failed publish", "checksum", sum, "err", err)
+	}
+}
+
+func (s *Service) auditPublish(ctx context.Context, p *auth.Principal, ip, name, version, outcome, detail string) {
+	e := actor(p, ip)
+	e.Action, e.Package, e.Target, e.Outcome, e.Detail = "publish", normalize(name), name+"@"+version, outcome, detail
+	s.audit(ctx, &e)
+}
+
+// limitedReader reads at most max bytes, hashing them; reading more sets
+// tooLarge and fails, so an oversized upload stops as soon as it is seen.
+type limitedReader struct {
+	r        io.Reader
+	max, n   int64
+	h        hash.Hash
+	tooLarge bool
+}
+
+var errTooLarge = errors.New("upload larger than the limit")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n > l.max {
+		l.tooLarge = true
+		return 0, errTooLarge
+	}
+	if rest := l.max + 1 - l.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	l.h.Write(p[:n])
+	if l.n > l.max {
+		l.tooLarge = true
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+func (l *limitedReader) sum() string { return hex.EncodeToString(l.h.Sum(nil)) }
+
+func countFiles(fs []archive.File) int {
+	n := 0
+	for _, f := range fs {
+		if !f.IsDir {
+			n++
+		}
+	}
+	return n
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// formatBytes writes a size for people: 100 MB, 512 KB.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GB", n>>30)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.4g MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.4g KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,92 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// SearchResult is a page of packages.
+type SearchResult struct {
+	Packages []PackageSummary `json:"packages"`
+	Total    int              `json:"total"`
+	Limit    int              `json:"limit"`
+	Offset   int              `json:"offset"`
+	HasMore  bool             `json:"has_more"`
+}
+
+// PackageSummary describes a package in lists.
+type PackageSummary struct {
+	Name        string    `json:"name"`
+	Version     string    `json:"version"`
+	Description string    `json:"description"`
+	Keywords    []string  `json:"keywords"`
+	License     string    `json:"license,omitempty"`
+	Downloads   int64     `json:"downloads"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// MaxPageSize is the largest page of a list.
+const MaxPageSize = 100
+
+// Search lists packages matching a query, ranked (see store.SearchQuery).
+func (s *Service) Search(ctx context.Context, text, sort string, limit, offset int) (*SearchResult, error) {
+	switch sort {
+	case "":
+		sort = store.SortRelevance
+		if text == "" {
+			sort = store.SortDownloads
+		}
+	case store.SortRelevance, store.SortDownloads, store.SortRecent, store.SortName:
+	default:
+		return nil, errs.Errorf(errs.Invalid, "sort %q: want relevance, downloads, recent or name", sort)
+	}
+	if limit == 0 {
+		limit = 20
+	}
+	if limit < 1 || limit > MaxPageSize {
+		return nil, errs.Errorf(errs.Invalid, "limit %d: want 1 to %d", limit, MaxPageSize)
+	}
+	if offset < 0 || offset > 100000 {
+		return nil, errs.Errorf(errs.Invalid, "offset %d: want 0 to 100000", offset)
+	}
+	if len(text) > 200 {
+		return nil, errs.New(errs.Invalid, "search text is limited to 200 characters")
+	}
+	r, err := s.store.SearchPackages(ctx, store.SearchQuery{Text: text, Sort: sort, Limit: limit, Offset: offset})
+	if err != nil {
+		return nil, err
+	}
+	out := &SearchResult{Packages: []PackageSummary{}, Total: r.Total, Limit: limit, Offset: offset,
+		HasMore: offset+len(r.Packages) < r.Total}
+	for _, p := range r.Packages {
+		out.Packages = append(out.Packages, summaryOf(&p))
+	}
+	return out, nil
+}
+
+func summaryOf(p *store.Package) PackageSummary {
+	kw := p.Keywords
+	if kw == nil {
+		kw = []string{}
+	}
+	return PackageSummary{Name: p.Name, Version: p.Latest, Description: p.Description, Keywords: kw,
+		License: p.License, Downloads: p.Downloads, UpdatedAt: p.UpdatedAt}
+}
+
+// UserPackages lists the live packages a user owns.
+func (s *Service) UserPackages(ctx context.Context, userID int64) ([]PackageSummary, error) {
+	ps, err := s.store.ListUserPackages(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []PackageSummary{}
+	for i := range ps {
+		if ps[i].DeletedAt == nil {
+			out = append(out, summaryOf(&ps[i]))
+		}
+	}
+	return out, nil
+}

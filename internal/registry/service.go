@@ -1,0 +1,162 @@
+// Package registry is the domain service of the Dryad Registry: publishing,
+// reading, resolving, downloading, yanking and deleting packages, accounts,
+// tokens, ownership and the audit log. It owns the registry's invariants
+// (ARCHITECTURE.md); the HTTP layers decode requests, call it and encode its
+// answers.
+package registry
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/archive"
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/blob"
+	"github.com/dryad-lang/registry/internal/cache"
+	"github.com/dryad-lang/registry/internal/markdown"
+	"github.com/dryad-lang/registry/internal/ratelimit"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// Options configure a Service. Store, Blobs, Cache, Counters, Locker,
+// Limiter, Hasher and Signer are required.
+type Options struct {
+	Store    store.Store
+	Blobs    blob.Store
+	Cache    cache.Cache
+	Counters cache.Counters
+	Locker   cache.Locker
+	Limiter  ratelimit.Limiter
+	Hasher   *auth.Hasher
+	Signer   *auth.Signer
+	Logger   *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+
+	// MaxPackageSize bounds an upload, in bytes.
+	MaxPackageSize int64
+	// ArchiveLimits bound what an archive may contain.
+	ArchiveLimits archive.Limits
+	// SessionTimeout is the lifetime of login tokens and web sessions.
+	SessionTimeout time.Duration
+	// CSRFKey signs CSRF tokens of the web interface.
+	CSRFKey []byte
+	// Domain is used in the placeholder emails of git commit authors.
+	Domain string
+	// Observer receives events for metrics; may be nil.
+	Observer Observer
+	// OnGitWork is called after git work was queued, to wake the worker.
+	OnGitWork func()
+}
+
+// Observer is told about events worth counting.
+type Observer interface {
+	Published()
+	PublishFailed(reason string)
+	Downloaded()
+	CacheHit(hit bool)
+	RateLimited(scope string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Published()           {}
+func (nopObserver) PublishFailed(string) {}
+func (nopObserver) Downloaded()          {}
+func (nopObserver) CacheHit(bool)        {}
+func (nopObserver) RateLimited(string)   {}
+
+// Service is the registry.
+type Service struct {
+	store    store.Store
+	blobs    blob.Store
+	cache    cache.Cache
+	counters cache.Counters
+	locker   cache.Locker
+	limiter  ratelimit.Limiter
+	hasher   *auth.Hasher
+	signer   *auth.Signer
+	md       *markdown.Renderer
+	log      *slog.Logger
+	now      func() time.Time
+	obs      Observer
+	opts     Options
+
+	flushMu sync.Mutex
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Blobs == nil || o.Cache == nil || o.Counters == nil || o.Locker == nil ||
+		o.Limiter == nil || o.Hasher == nil || o.Signer == nil {
+		return nil, errors.New("registry: missing a required option")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = auth.DefaultSessionTimeout
+	}
+	if o.MaxPackageSize == 0 {
+		o.MaxPackageSize = 100 << 20
+	}
+	if o.Domain == "" {
+		o.Domain = "localhost"
+	}
+	return &Service{
+		store: o.Store, blobs: o.Blobs, cache: o.Cache, counters: o.Counters, locker: o.Locker,
+		limiter: o.Limiter, hasher: o.Hasher, signer: o.Signer, md: markdown.New(),
+		log: o.Logger, now: o.Now, obs: o.Observer, opts: o,
+	}, nil
+}
+
+// Store is the metadata store (for health checks and commands).
+func (s *Service) Store() store.Store { return s.store }
+
+// Blobs is the archive store.
+func (s *Service) Blobs() blob.Store { return s.blobs }
+
+// Observe returns the observer of metrics events.
+func (s *Service) Observe() Observer { return s.obs }
+
+// MaxPackageSize is the largest accepted upload.
+func (s *Service) MaxPackageSize() int64 { return s.opts.MaxPackageSize }
+
+func (s *Service) utcNow() time.Time { return s.now().UTC() }
+
+// gitWork wakes the git worker, if any.
+func (s *Service) gitWork() {
+	if s.opts.OnGitWork != nil {
+		s.opts.OnGitWork()
+	}
+}
+
+// audit records an event outside any transaction; a failure to record is
+// logged, not returned, because the action it describes already happened.
+func (s *Service) audit(ctx context.Context, e *store.AuditEvent) {
+	if e.At.IsZero() {
+		e.At = s.utcNow()
+	}
+	if err := s.store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
+		s.log.Error("recording audit event", "action", e.Action, "err", err)
+	}
+}
+
+// actor fills the actor fields of an audit event from a principal.
+func actor(p *auth.Principal, ip string) store.AuditEvent {
+	e := store.AuditEvent{IP: ip}
+	if p != nil {
+		e.ActorID = p.UserID
+		e.Actor = p.Username
+	}
+	return e
+}

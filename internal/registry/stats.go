@@ -1,0 +1,98 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// StatsDays is how many days of per-day downloads the stats cover.
+const StatsDays = 90
+
+// PackageStats are a package's downloads per version and per day.
+type PackageStats struct {
+	Name     string         `json:"name"`
+	Total    int64          `json:"total"`
+	Since    string         `json:"since"`
+	Daily    []DayCount     `json:"daily"`
+	Versions []VersionStats `json:"versions"`
+}
+
+// DayCount is a number of downloads on one UTC day.
+type DayCount struct {
+	Day       string `json:"day"`
+	Downloads int64  `json:"downloads"`
+}
+
+// VersionStats are one version's downloads.
+type VersionStats struct {
+	Version string     `json:"version"`
+	Total   int64      `json:"total"`
+	Daily   []DayCount `json:"daily"`
+}
+
+// Stats returns a package's download statistics for the last StatsDays
+// days, every day present (zeros included) so charts need no gap filling.
+func (s *Service) Stats(ctx context.Context, name string) (*PackageStats, error) {
+	p, err := s.lookupPackage(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.store.ListVersions(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	today := s.utcNow().Truncate(24 * time.Hour)
+	first := today.AddDate(0, 0, -(StatsDays - 1))
+	since := first.Format(time.DateOnly)
+	perVersion, err := s.store.VersionDownloads(ctx, p.ID, since)
+	if err != nil {
+		return nil, err
+	}
+	days := make([]string, StatsDays)
+	for i := range days {
+		days[i] = first.AddDate(0, 0, i).Format(time.DateOnly)
+	}
+	fill := func(counts []store.DailyDownloads) []DayCount {
+		m := make(map[string]int64, len(counts))
+		for _, c := range counts {
+			m[c.Day] += c.Count
+		}
+		out := make([]DayCount, len(days))
+		for i, d := range days {
+			out[i] = DayCount{Day: d, Downloads: m[d]}
+		}
+		return out
+	}
+	st := &PackageStats{Name: p.Name, Total: p.Downloads, Since: since, Versions: []VersionStats{}}
+	var all []store.DailyDownloads
+	newestFirst(vs)
+	for i := range vs {
+		v := &vs[i]
+		if v.DeletedAt != nil {
+			continue
+		}
+		all = append(all, perVersion[v.ID]...)
+		st.Versions = append(st.Versions, VersionStats{Version: v.Version, Total: v.Downloads, Daily: fill(perVersion[v.ID])})
+	}
+	st.Daily = fill(all)
+	return st, nil
+}
+
+// RegistryStats are registry-wide totals.
+type RegistryStats struct {
+	Packages  int64 `json:"packages"`
+	Versions  int64 `json:"versions"`
+	Users     int64 `json:"users"`
+	Downloads int64 `json:"downloads"`
+}
+
+// Totals counts what the registry holds.
+func (s *Service) Totals(ctx context.Context) (*RegistryStats, error) {
+	t, err := s.store.Totals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &RegistryStats{Packages: t.Packages, Versions: t.Versions, Users: t.Users, Downloads: t.Downloads}, nil
+}
