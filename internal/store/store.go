@@ -372,6 +372,7 @@ type AuditFilter struct {
 	Action  string
 	// Actions restricts to these actions when not empty.
 	Actions       []string
+	Outcome       string
 	Limit, Offset int
 }
 

@@ -39,6 +39,9 @@ func (x q) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEve
 	if f.Action != "" {
 		conds = append(conds, "action = "+arg(f.Action))
 	}
+	if f.Outcome != "" {
+		conds = append(conds, "outcome = "+arg(f.Outcome))
+	}
 	if len(f.Actions) > 0 {
 		var in []string
 		for _, a := range f.Actions {
