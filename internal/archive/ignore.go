@@ -145,6 +145,8 @@ func globClass(g string) (string, int) {
 		case c == '-':
 			b.WriteByte('-')
 			i++
+		case c == '/':
+			i++ // a class never matches "/"; "[/]" then matches nothing
 		default:
 			r, size := utf8.DecodeRuneInString(g[i:])
 			if r < utf8.RuneSelf && (('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')) {
