@@ -99,7 +99,7 @@ start_postgres() {
 		done
 		stop_postgres
 		# Another process took the port between the check and the bind: retry.
-		grep -q 'could not bind\|could not create any TCP/IP sockets' "$PG_DIR/postgres.log" || break
+		grep -q 'Address already in use' "$PG_DIR/postgres.log" || break
 	done
 	cat "$PG_DIR/postgres.log" >&2
 	die "PostgreSQL did not start"
