@@ -73,7 +73,7 @@ func TestBadValues(t *testing.T) {
 		{"MAX_PACKAGE_SIZE=lots", `MAX_PACKAGE_SIZE="lots": want a size such as 100MB`},
 		{"MAX_PACKAGE_SIZE=0", `MAX_PACKAGE_SIZE="0": want a size such as 100MB`},
 		{"UPLOAD_TIMEOUT=soon", `UPLOAD_TIMEOUT="soon": want a duration such as 300s, 5m or 300`},
-		{"PORT=99999", `PORT="99999": want a port number from 1 to 65535`},
+		{"PORT=99999", `PORT="99999": want a port number from 0 to 65535`},
 		{"LOG_FORMAT=xml", `LOG_FORMAT="xml": want text or json`},
 		{"LOG_LEVEL=loud", `LOG_LEVEL="loud": want debug, info, warn or error`},
 		{"DATABASE_URL=mysql://x", `DATABASE_URL="********": want empty (SQLite in DATA_DIR) or a postgres:// URL`},

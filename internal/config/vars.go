@@ -22,8 +22,8 @@ type variable struct {
 var vars = []variable{
 	{name: "HOST", def: "127.0.0.1", doc: "address to listen on (0.0.0.0 for all interfaces)",
 		set: func(c *Config, v string) error { c.Host = v; return nil }},
-	{name: "PORT", def: "4000", doc: "port to listen on",
-		set: func(c *Config, v string) (err error) { c.Port, err = parsePort(v, false); return }},
+	{name: "PORT", def: "4000", doc: "port to listen on (0 picks a free port)",
+		set: func(c *Config, v string) (err error) { c.Port, err = parsePort(v, true); return }},
 	{name: "DATA_DIR", def: "./data", doc: "folder for the SQLite database, package archives, git repositories and the generated JWT secret",
 		set: func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{name: "DOMAIN", doc: "public host name of the registry (used by the nginx template and in emails of git commits)",
@@ -165,6 +165,9 @@ func FlagName(v string) string {
 func parsePort(v string, zeroOK bool) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n > 65535 || n < 0 || (n == 0 && !zeroOK) {
+		if zeroOK {
+			return 0, fmt.Errorf("want a port number from 0 to 65535")
+		}
 		return 0, fmt.Errorf("want a port number from 1 to 65535")
 	}
 	return n, nil
