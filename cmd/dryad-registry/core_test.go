@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"database/sql"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,7 +15,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // TestOakInstallPath walks what `oak install NAME` does, byte for byte
@@ -349,7 +348,9 @@ func TestDeleteRules(t *testing.T) {
 		r := startRegistry(t, regOptions{Engine: engine})
 		alice := r.signUp("alice")
 		bob := r.signUp("bob")
-		up := func(tok string, p pkg) { r.expect(201, "POST", "/api/upload", tok, p.archive(t), "Content-Type", "application/gzip") }
+		up := func(tok string, p pkg) {
+			r.expect(201, "POST", "/api/upload", tok, p.archive(t), "Content-Type", "application/gzip")
+		}
 		up(alice, pkg{name: "core-lib", version: "1.0.0"})
 		up(alice, pkg{name: "core-lib", version: "1.1.0"})
 		up(bob, pkg{name: "user-app", version: "1.0.0", fields: map[string]any{"dependencies": map[string]string{"core-lib": "~1.1.0"}}})
@@ -498,4 +499,3 @@ func TestDownloadCounts(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
