@@ -16,17 +16,14 @@
 # already named by TEST_DATABASE_URL or TEST_REDIS_URL are used instead of
 # starting new ones. The exit status is go test's, or go vet's when only vet
 # failed.
+# shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-# shellcheck source=lib/common.sh
 source scripts/lib/common.sh
-# shellcheck source=lib/deps.sh
 source scripts/lib/deps.sh
-# shellcheck source=lib/postgres.sh
 source scripts/lib/postgres.sh
-# shellcheck source=lib/redis.sh
 source scripts/lib/redis.sh
 
 # nginx lives in /usr/sbin, which is not on a Debian user's PATH.

@@ -78,8 +78,8 @@ start_postgres() {
 
 	# postgres runs in the background as this shell's own child (rather than
 	# daemonized by pg_ctl), so stop_postgres can wait for it to be gone.
-	local attempt port deadline
-	for attempt in 1 2 3 4 5; do
+	local port deadline
+	for _ in 1 2 3 4 5; do
 		port=$(free_port) || die "no free port for PostgreSQL"
 		say "starting PostgreSQL on 127.0.0.1:$port"
 		: >"$PG_DIR/postgres.log"

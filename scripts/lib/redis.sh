@@ -24,10 +24,10 @@ start_redis() {
 	fi
 	REDIS_DIR=$1/redis
 	mkdir -p "$REDIS_DIR"
-	local password attempt port
+	local password port
 	password=$(random_hex 16)
 
-	for attempt in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$(free_port) || die "no free port for Redis"
 		say "starting Redis on 127.0.0.1:$port"
 		cat >"$REDIS_DIR/redis.conf" <<-CONF
