@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// layers ranks the packages of ARCHITECTURE.md: a package may import only
+// packages of a strictly lower rank (or its own subpackages' interface
+// package). Packages not listed may be imported by anyone and import only
+// the standard library and modules.
+var layers = map[string]int{
+	"cmd/dryad-registry": 100,
+	"internal/server":    90,
+	"internal/api":       80, "internal/web": 80, "internal/gitrepo": 80, "internal/backup": 80, "internal/metrics": 80,
+	"internal/registry": 70,
+	"internal/store":    60, "internal/store/sqlstore": 61, "internal/store/sqlite": 62, "internal/store/postgres": 62, "internal/store/storetest": 62,
+	"internal/blob": 60, "internal/blob/fs": 61, "internal/blob/blobtest": 62,
+	"internal/cache": 60, "internal/cache/memory": 61, "internal/cache/redis": 61, "internal/cache/cachetest": 62,
+	"internal/ratelimit": 60, "internal/ratelimit/memory": 61, "internal/ratelimit/redis": 61, "internal/ratelimit/ratelimittest": 62,
+	"internal/auth": 60, "internal/manifest": 60, "internal/archive": 60, "internal/markdown": 60,
+	"internal/httpx":  50,
+	"internal/config": 40,
+	"internal/errs":   10, "internal/testenv": 5,
+}
+
+const module = "github.com/dryad-lang/registry/"
+
+// TestImportDirection enforces that imports point downward only, as
+// ARCHITECTURE.md draws them: drivers import their interface package, never
+// the reverse, and nothing imports server or cmd.
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", "../../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		from := strings.TrimPrefix(p.ImportPath, module)
+		rank, ok := layers[from]
+		if !ok {
+			t.Errorf("package %s has no place in the layers of ARCHITECTURE.md; add it to layers in imports_test.go", from)
+			continue
+		}
+		seen++
+		for _, imp := range p.Imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			to := strings.TrimPrefix(imp, module)
+			toRank, ok := layers[to]
+			if !ok {
+				continue // reported as its own package
+			}
+			if toRank >= rank {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point downward", from, rank, to, toRank)
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("only %d packages checked", seen)
+	}
+}
