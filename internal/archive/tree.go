@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -39,7 +40,21 @@ func newTree(lim Limits) *tree {
 // Folding maps no character to or from "/", so the segments of the key match
 // those of the path one to one.
 func (t *tree) key(p string) string {
+	if isASCII(p) {
+		// The common case, and the same answer: ASCII folds to lowercase
+		// ASCII and is its own normal form.
+		return strings.ToLower(p)
+	}
 	return norm.NFC.String(t.fold.String(norm.NFD.String(p)))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // add records an entry; parents missing so far are added as directories.

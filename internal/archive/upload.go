@@ -25,7 +25,10 @@ const headerAllowance = 8 << 10
 
 // spoolReader reads an upload (pass 1 of Canonicalize): it checks every
 // entry, copies the content of the files to keep into the spool file, one
-// after the other, and records where each one starts.
+// after the other, and records where each one starts. The offsets are those
+// of its own writes, not positions in the tar stream, so they hold however
+// archive/tar buffers its input, and the spool holds content only: never
+// more than Limits.MaxUnpackedSize bytes.
 type spoolReader struct {
 	ctx   context.Context
 	lim   Limits
