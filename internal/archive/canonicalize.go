@@ -28,14 +28,16 @@ func Canonicalize(ctx context.Context, src io.Reader, dst io.Writer, tmpDir stri
 	if err != nil {
 		return nil, fmt.Errorf("archive: creating spool file: %w", err)
 	}
-	name := spool.Name()
+	// Where the system allows it, the name goes at once and the open file
+	// lives on: even a crash leaves nothing behind. Elsewhere (Windows) the
+	// file is removed once closed.
+	unlinked := os.Remove(spool.Name()) == nil
 	defer func() {
 		spool.Close()
-		os.Remove(name)
+		if !unlinked {
+			os.Remove(spool.Name())
+		}
 	}()
-	// Where the system allows it, the name goes at once and the open file
-	// lives on: even a crash leaves nothing behind.
-	os.Remove(name)
 
 	s := &spoolReader{ctx: ctx, lim: lim, spool: spool, tree: newTree(lim), buf: make([]byte, 64<<10)}
 	if err := s.read(src); err != nil {
