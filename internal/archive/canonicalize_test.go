@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dryad-lang/registry/internal/errs"
 )
 
 func TestCanonicalizeLayouts(t *testing.T) {
@@ -444,5 +446,44 @@ func TestCanonicalizeMemoryIsFlat(t *testing.T) {
 	t.Logf("allocated: %d bytes for 1 MiB, %d bytes for 64 MiB", small, large)
 	if large > small+(1<<20) {
 		t.Errorf("allocations grow with the content: %d bytes for 1 MiB, %d for 64 MiB", small, large)
+	}
+}
+
+// failingWriter fails every write, as a disk that is full.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestCanonicalizeWriteError(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Canonicalize(t.Context(), bytes.NewReader(tgz(t, ent{Name: "oaklibs.json", Body: manifestJSON})), failingWriter{}, dir, Limits{})
+	if err == nil || errs.KindOf(err) != errs.Internal {
+		t.Errorf("err = %v (%v), want an internal error", err, errs.KindOf(err))
+	}
+	assertEmptyDir(t, dir)
+}
+
+// cutReader returns its data, then err: an upload the caller cut short.
+type cutReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		return n, c.err
+	}
+	return n, err
+}
+
+// TestCanonicalizeKeepsSourceErrors checks that an error of the caller's
+// reader (an upload over the size limit) comes back with its kind.
+func TestCanonicalizeKeepsSourceErrors(t *testing.T) {
+	data := tgz(t, ent{Name: "oaklibs.json", Body: manifestJSON}, ent{Name: "big", Body: strings.Repeat("random-ish text ", 50000)})
+	tooLarge := errs.New(errs.TooLarge, "package archive is larger than the limit")
+	_, err := Canonicalize(t.Context(), &cutReader{r: bytes.NewReader(data[:len(data)/2]), err: tooLarge}, io.Discard, t.TempDir(), Limits{})
+	if !errors.Is(err, errs.TooLarge) {
+		t.Errorf("err = %v, want the reader's TooLarge error", err)
 	}
 }
