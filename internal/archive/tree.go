@@ -69,6 +69,10 @@ func (t *tree) add(n *node) string {
 			break
 		}
 		kj := strings.IndexByte(k[ki:], '/')
+		if kj < 0 {
+			// Cannot happen (see key), but a wrong pairing must not panic.
+			return "the path cannot be compared with the others"
+		}
 		pi, ki = pi+pj, ki+kj
 		parent, pk := n.path[:pi], k[:ki]
 		if msg := t.addParent(parent, pk); msg != "" {
