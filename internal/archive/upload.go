@@ -57,8 +57,8 @@ func (s *spoolReader) read(src io.Reader) error {
 		return s.streamErr(err)
 	}
 	defer zr.Close()
-	max := s.lim.MaxUnpackedSize + int64(s.lim.MaxEntries)*headerAllowance + 1<<20
-	s.stream = &boundedReader{ctx: s.ctx, r: zr, max: max}
+	bound := s.lim.MaxUnpackedSize + int64(s.lim.MaxEntries)*headerAllowance + 1<<20
+	s.stream = &boundedReader{ctx: s.ctx, r: zr, max: bound}
 	tr := tar.NewReader(s.stream)
 	for {
 		hdr, err := tr.Next()
