@@ -175,11 +175,8 @@ func (s *Service) Profile(ctx context.Context, p *auth.Principal) (*UserDoc, err
 // ChangePassword sets a new password after checking the old one, and
 // revokes every login token, session and API token issued before.
 func (s *Service) ChangePassword(ctx context.Context, p *auth.Principal, oldPassword, newPassword, ip string) error {
-	if p == nil {
-		return errs.New(errs.Unauthenticated, "log in first")
-	}
-	if p.Via == auth.ViaToken {
-		return errs.New(errs.Forbidden, "API tokens cannot change passwords; log in with your password")
+	if err := requireLogin(p, "change passwords"); err != nil {
+		return err
 	}
 	u, err := s.store.GetUser(ctx, p.UserID)
 	if err != nil {

@@ -128,14 +128,23 @@ func tokenDoc(t *store.Token) TokenDoc {
 // maxTokensPerUser bounds how many live tokens one account may hold.
 const maxTokensPerUser = 100
 
-// CreateToken creates an API token for the caller. Tokens cannot create
-// tokens: a leaked token must not be able to mint others.
-func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenRequest, ip string) (*NewToken, error) {
+// requireLogin allows callers signed in with their password (login token or
+// web session): API tokens never manage tokens or passwords, so a leaked
+// token cannot mint others or lock its owner out.
+func requireLogin(p *auth.Principal, what string) error {
 	if p == nil {
-		return nil, errs.New(errs.Unauthenticated, "log in first")
+		return errs.New(errs.Unauthenticated, "log in first")
 	}
 	if p.Via == auth.ViaToken {
-		return nil, errs.New(errs.Forbidden, "API tokens cannot create tokens; log in with your password")
+		return errs.New(errs.Forbidden, "API tokens cannot "+what+"; log in with your password")
+	}
+	return nil
+}
+
+// CreateToken creates an API token for the caller.
+func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenRequest, ip string) (*NewToken, error) {
+	if err := requireLogin(p, "create API tokens"); err != nil {
+		return nil, err
 	}
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len(r.Name) > 64 {
@@ -182,8 +191,8 @@ func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenReq
 
 // Tokens lists the caller's live tokens.
 func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]TokenDoc, error) {
-	if p == nil {
-		return nil, errs.New(errs.Unauthenticated, "log in first")
+	if err := requireLogin(p, "list API tokens"); err != nil {
+		return nil, err
 	}
 	ts, err := s.store.ListTokens(ctx, p.UserID)
 	if err != nil {
@@ -202,8 +211,8 @@ func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]TokenDoc, er
 
 // RevokeToken revokes one of the caller's tokens at once.
 func (s *Service) RevokeToken(ctx context.Context, p *auth.Principal, id int64, ip string) error {
-	if p == nil {
-		return errs.New(errs.Unauthenticated, "log in first")
+	if err := requireLogin(p, "revoke API tokens"); err != nil {
+		return err
 	}
 	if err := s.store.RevokeToken(ctx, p.UserID, id, s.utcNow()); err != nil {
 		if errors.Is(err, errs.NotFound) {
