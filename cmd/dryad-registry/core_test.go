@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // TestOakInstallPath walks what `oak install NAME` does, byte for byte
@@ -307,7 +309,11 @@ func urlQuery(s string) string {
 // TestDownloadAndMetadataCaching checks the HTTP caching contract of
 // archives and metadata.
 func TestDownloadAndMetadataCaching(t *testing.T) {
-	r := startRegistry(t, regOptions{})
+	engines(t, testDownloadAndMetadataCaching)
+}
+
+func testDownloadAndMetadataCaching(t *testing.T, engine string) {
+	r := startRegistry(t, regOptions{Engine: engine})
 	tok := r.signUp("dave")
 	body := r.expect(201, "POST", "/api/upload", tok, pkg{name: "cachey", version: "1.0.0", files: map[string]string{"data.txt": strings.Repeat("0123456789", 1000)}}.archive(t), "Content-Type", "application/gzip").JSON(t)
 	sum := body["checksum"].(string)
@@ -386,7 +392,11 @@ func TestDeleteRules(t *testing.T) {
 // TestDeleteWindow checks that owners cannot delete versions older than 72
 // hours, and admins can.
 func TestDeleteWindow(t *testing.T) {
-	r := startRegistry(t, regOptions{})
+	engines(t, testDeleteWindow)
+}
+
+func testDeleteWindow(t *testing.T, engine string) {
+	r := startRegistry(t, regOptions{Engine: engine})
 	alice := r.signUp("alice")
 	r.expect(201, "POST", "/api/upload", alice, pkg{name: "old", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 	// Age the version in the database.
@@ -462,8 +472,16 @@ func TestSearchAPI(t *testing.T) {
 // TestDownloadCounts checks that downloads are counted per version and day
 // and reach the stats without a database write per download.
 func TestDownloadCounts(t *testing.T) {
+	engines(t, testDownloadCounts)
+}
+
+func testDownloadCounts(t *testing.T, engine string) {
 	dir := t.TempDir()
-	r := startRegistry(t, regOptions{DataDir: dir})
+	dbURL := ""
+	if engine == "postgres" {
+		dbURL = testenv.NewPostgresDatabase(t)
+	}
+	r := startRegistry(t, regOptions{DataDir: dir, DatabaseURL: dbURL})
 	tok := r.signUp("fay")
 	r.expect(201, "POST", "/api/upload", tok, pkg{name: "counted", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 	for i := 0; i < 7; i++ {
@@ -472,7 +490,7 @@ func TestDownloadCounts(t *testing.T) {
 	r.expect(206, "GET", "/packages/counted/1.0.0.tar.gz", "", nil, "Range", "bytes=0-1") // not a download
 	// Shutdown flushes what is buffered.
 	r.Stop()
-	r = startRegistry(t, regOptions{DataDir: dir})
+	r = startRegistry(t, regOptions{DataDir: dir, DatabaseURL: dbURL})
 	st := r.expect(200, "GET", "/api/packages/counted/stats", "", nil).JSON(t)
 	if st["total"].(float64) != 7 {
 		t.Fatalf("total downloads = %v, want 7", st["total"])
