@@ -127,6 +127,10 @@ var dialect = sqlstore.Dialect{
 		// Class 08: connection exceptions; 57P0x: the server is shutting down.
 		return strings.HasPrefix(s, "08") || strings.HasPrefix(s, "57P0") || errors.Is(err, sql.ErrConnDone)
 	},
+	ResetIdentity: func(table, column string) string {
+		return "SELECT setval(pg_get_serial_sequence('" + table + "', '" + column + "'), " +
+			"COALESCE((SELECT max(" + column + ") FROM " + table + "), 0) + 1, false)"
+	},
 	TextMatch: func(words []string, arg string) (string, any) {
 		var terms []string
 		for _, w := range words {

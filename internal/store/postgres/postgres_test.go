@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/store/sqlite"
 	"github.com/dryad-lang/registry/internal/store/storetest"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
@@ -59,4 +61,28 @@ func TestUnreachable(t *testing.T) {
 	if !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Errorf("message should name the server: %v", err)
 	}
+}
+
+// A dump of SQLite loads into PostgreSQL and back with identical reads: the
+// documented way to move a registry to PostgreSQL.
+func TestDumpAcrossEngines(t *testing.T) {
+	testenv.PostgresURL(t)
+	openPG := func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), testenv.NewPostgresDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	openSQLite := func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	t.Run("SQLiteToPostgreSQL", func(t *testing.T) { storetest.Transfer(t, openSQLite, openPG) })
+	t.Run("PostgreSQLToSQLite", func(t *testing.T) { storetest.Transfer(t, openPG, openSQLite) })
 }

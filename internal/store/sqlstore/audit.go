@@ -10,7 +10,7 @@ import (
 
 func (x q) AddAudit(ctx context.Context, e *store.AuditEvent) error {
 	if e.At.IsZero() {
-		e.At = time.Now().UTC()
+		e.At = time.Now().UTC().Truncate(time.Microsecond)
 	}
 	var actorID any
 	if e.ActorID != 0 {

@@ -35,6 +35,10 @@ type Dialect struct {
 	IsRetryable func(error) bool
 	// IsUnavailable reports that the database cannot be reached.
 	IsUnavailable func(error) bool
+	// ResetIdentity returns the statement that moves the id sequence of a
+	// table past its largest id, after rows were loaded with their ids; nil
+	// where the engine picks the next id from the rows themselves (SQLite).
+	ResetIdentity func(table, column string) string
 	// TextMatch returns a condition on the packages table aliased p that is
 	// true when the package's name, keywords or description contain every
 	// word (as a prefix), using the engine's text search. arg is the

@@ -9,7 +9,7 @@ import (
 )
 
 func (x q) EnqueueGitJob(ctx context.Context, j *store.GitJob) error {
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = now
 	}

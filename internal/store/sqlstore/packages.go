@@ -23,7 +23,7 @@ func scanPackage(row interface{ Scan(...any) error }) (*store.Package, error) {
 }
 
 func (x q) CreatePackage(ctx context.Context, p *store.Package) error {
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = now
 	}

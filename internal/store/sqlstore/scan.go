@@ -67,12 +67,14 @@ func nullTime(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return t.UTC()
+	return utc(*t)
 }
 
 // utc is a time as a query argument. Times are stored in UTC so that
-// SQLite's text timestamps compare in time order.
-func utc(t time.Time) any { return t.UTC() }
+// SQLite's text timestamps compare in time order, and to the microsecond,
+// PostgreSQL's precision, so that both engines hold the same instants and a
+// registry moved from one to the other answers the same.
+func utc(t time.Time) any { return t.UTC().Truncate(time.Microsecond) }
 
 // jsonList scans a JSON array of strings stored as text.
 type jsonList struct{ s *[]string }

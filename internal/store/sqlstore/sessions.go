@@ -9,7 +9,7 @@ import (
 
 func (x q) CreateSession(ctx context.Context, s *store.Session) error {
 	if s.CreatedAt.IsZero() {
-		s.CreatedAt = time.Now().UTC()
+		s.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
 	}
 	_, err := x.w.ExecContext(ctx, `
 		INSERT INTO sessions (id_hash, user_id, credential_version, created_at, expires_at)

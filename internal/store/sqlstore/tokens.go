@@ -21,7 +21,7 @@ func scanToken(row interface{ Scan(...any) error }) (*store.Token, error) {
 
 func (x q) CreateToken(ctx context.Context, t *store.Token) error {
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = time.Now().UTC()
+		t.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
 	}
 	err := x.w.QueryRowContext(ctx, `
 		INSERT INTO api_tokens (user_id, name, token_hash, scopes, packages, created_at, expires_at)

@@ -23,7 +23,7 @@ func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 }
 
 func (x q) CreateUser(ctx context.Context, u *store.User) error {
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = now
 	}
@@ -99,7 +99,7 @@ func (x q) ListUsers(ctx context.Context, f store.UserFilter) ([]store.User, int
 }
 
 func (x q) UpdateUser(ctx context.Context, u *store.User) error {
-	u.UpdatedAt = time.Now().UTC()
+	u.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
 	res, err := x.w.ExecContext(ctx, `
 		UPDATE users SET email = $2, full_name = $3, password_hash = $4, role = $5, disabled = $6,
 			credential_version = $7, updated_at = $8

@@ -27,7 +27,7 @@ func scanVersion(row interface{ Scan(...any) error }) (*store.Version, error) {
 
 func (x q) CreateVersion(ctx context.Context, v *store.Version) error {
 	if v.PublishedAt.IsZero() {
-		v.PublishedAt = time.Now().UTC()
+		v.PublishedAt = time.Now().UTC().Truncate(time.Microsecond)
 	}
 	return x.atomic(ctx, func(t q) error {
 		err := t.w.QueryRowContext(ctx, `

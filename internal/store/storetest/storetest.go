@@ -33,9 +33,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Search", testSearch},
 		{"Audit", testAudit},
 		{"GitJobs", testGitJobs},
+		{"MirrorSummary", testMirrorSummary},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Snapshot", testSnapshot},
 		{"Times", testTimes},
+		{"DumpAndLoad", func(t *testing.T, s store.Store) { testDumpLoad(t, s, open) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -567,6 +569,39 @@ func testGitJobs(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(later) != 2 || later[1].Attempts != 1 || later[1].LastError != "read-only file system" {
 		t.Errorf("retry claim = %+v", later)
+	}
+}
+
+func testMirrorSummary(t *testing.T, s store.Store) {
+	u := newUser(t, s, "mirror")
+	sum, err := s.MirrorSummary(ctx, 10)
+	must(t, err)
+	if sum.Pushed != 0 || sum.LastPushedAt != nil || sum.Failing != 0 || len(sum.Failures) != 0 {
+		t.Errorf("empty store: %+v", sum)
+	}
+	a, b, c := newPackage(t, s, "mb", u), newPackage(t, s, "ma", u), newPackage(t, s, "mc", u)
+	newPackage(t, s, "never-pushed", u)
+	must(t, s.SetMirrorState(ctx, a.ID, &t0, ""))
+	later := t0.Add(time.Hour)
+	must(t, s.SetMirrorState(ctx, b.ID, &later, ""))
+	// A failure keeps the time of the last successful push.
+	must(t, s.SetMirrorState(ctx, b.ID, nil, "b: refused"))
+	must(t, s.SetMirrorState(ctx, a.ID, nil, "a: unreachable"))
+	must(t, s.SetMirrorState(ctx, c.ID, nil, "c: no such repository"))
+	sum, err = s.MirrorSummary(ctx, 2)
+	must(t, err)
+	if sum.Pushed != 2 || sum.LastPushedAt == nil || !sum.LastPushedAt.Equal(later) || sum.Failing != 3 {
+		t.Errorf("summary = %+v", sum)
+	}
+	want := []store.MirrorFailure{{Package: "ma", Error: "b: refused"}, {Package: "mb", Error: "a: unreachable"}}
+	if fmt.Sprint(sum.Failures) != fmt.Sprint(want) {
+		t.Errorf("failures = %v, want %v (by name, limited)", sum.Failures, want)
+	}
+	must(t, s.SetMirrorState(ctx, a.ID, &later, ""))
+	sum, err = s.MirrorSummary(ctx, 0)
+	must(t, err)
+	if sum.Failing != 2 || len(sum.Failures) != 0 {
+		t.Errorf("after a's push, with no list asked: %+v", sum)
 	}
 }
 
