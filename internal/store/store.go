@@ -198,6 +198,9 @@ type PackageQueries interface {
 	UpdatePackage(ctx context.Context, p *Package) error
 	// SetMirrorState records the outcome of the last mirror push.
 	SetMirrorState(ctx context.Context, packageID int64, pushedAt *time.Time, lastError string) error
+	// MirrorSummary sums up the mirror state of every package, with up to
+	// limit of the failing ones (by name), for the health endpoint.
+	MirrorSummary(ctx context.Context, limit int) (*MirrorSummary, error)
 	// SearchPackages lists packages that are not deleted and have a latest
 	// version, ranked as SearchQuery describes.
 	SearchPackages(ctx context.Context, q SearchQuery) (*SearchResult, error)
@@ -239,6 +242,24 @@ type Dependent struct {
 	Name    string
 	Version string
 	Range   string
+}
+
+// MirrorSummary is the mirror state of the whole registry.
+type MirrorSummary struct {
+	// Pushed counts the packages pushed at least once; LastPushedAt is the
+	// most recent push of any package.
+	Pushed       int64
+	LastPushedAt *time.Time
+	// Failing counts the packages whose last push failed; Failures lists
+	// some of them.
+	Failing  int64
+	Failures []MirrorFailure
+}
+
+// MirrorFailure is a package whose last mirror push failed.
+type MirrorFailure struct {
+	Package string
+	Error   string
 }
 
 // Totals are registry-wide counts.
