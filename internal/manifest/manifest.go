@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dryad-lang/registry/internal/errs"
@@ -86,6 +87,9 @@ func Parse(data []byte) (*Manifest, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, invalid("unexpected data after the JSON object")
 	}
+	if err := exactKeys(data); err != nil {
+		return nil, err
+	}
 
 	m := &Manifest{}
 	if r.Name == nil || *r.Name == "" {
@@ -145,6 +149,45 @@ func Parse(data []byte) (*Manifest, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// knownFields are the manifest's fields, spelled as Oak spells them.
+var knownFields = []string{"name", "version", "description", "author", "license", "type", "main",
+	"dependencies", "dev_dependencies", "scripts", "keywords", "homepage", "repository", "exports"}
+
+// exactKeys refuses a known field written twice or in another case.
+// encoding/json matches field names case-insensitively and keeps the last
+// of repeated ones, while Oak's parser is case-sensitive and refuses
+// repeats: without this check {"name": "a", "NAME": "b"} would be package b
+// here and package a to Oak. data is known to be one valid JSON object.
+func exactKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // '{'
+		return invalid("%s", jsonProblem(err))
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return invalid("%s", jsonProblem(err))
+		}
+		key, _ := tok.(string)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return invalid("%s", jsonProblem(err))
+		}
+		for _, f := range knownFields {
+			switch {
+			case key == f && seen[f]:
+				return invalid("%q appears twice; keep one", f)
+			case key == f:
+				seen[f] = true
+			case strings.EqualFold(key, f):
+				return invalid("%q: field names are lowercase; write %q", key, f)
+			}
+		}
+	}
+	return nil
 }
 
 // jsonProblem describes a decoding error without Go type names.
@@ -302,7 +345,7 @@ func stringMap(field string, m map[string]string, max int) (map[string]string, e
 	}
 	out := make(map[string]string, len(m))
 	for k, v := range m {
-		if k == "" || len(k) > MaxFieldLength || len(v) > 4*MaxFieldLength || hasControl(k) {
+		if k == "" || len(k) > MaxFieldLength || len(v) > 4*MaxFieldLength || strings.ContainsFunc(k, unicode.IsControl) {
 			return nil, invalid("%q: entry %q is empty, too long or contains control characters", field, k)
 		}
 		out[k] = v

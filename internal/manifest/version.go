@@ -52,6 +52,8 @@ func versionHint(s string, err error) string {
 		return " (it needs three numbers: MAJOR.MINOR.PATCH)"
 	case strings.Count(core, ".") > 2:
 		return " (it has more than three numbers)"
+	case hasHugeNumber(core):
+		return " (a number is too large; the limit is 18446744073709551615)"
 	case errors.Is(err, semver.ErrSegmentStartsZero):
 		return " (numbers must not have leading zeros)"
 	case errors.Is(err, semver.ErrInvalidPrerelease):
@@ -60,6 +62,19 @@ func versionHint(s string, err error) string {
 		return " (the part after '+' must be dot-separated identifiers of letters, digits and '-')"
 	}
 	return ""
+}
+
+// hasHugeNumber reports whether one of the dot-separated numbers of core
+// does not fit in 64 bits, which Masterminds refuses without saying why.
+func hasHugeNumber(core string) bool {
+	for _, part := range strings.Split(core, ".") {
+		if isDigits(part) {
+			if _, err := strconv.ParseUint(part, 10, 64); err != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isDigits(s string) bool {
