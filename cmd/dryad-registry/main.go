@@ -47,6 +47,9 @@ func init() {
 		{name: "config", summary: "print the effective configuration, secrets masked", usage: "config [flags]", run: runConfig},
 		{name: "create-admin", summary: "create an admin account or promote an existing user", usage: "create-admin --username U --email E [--password-stdin] [flags]", run: runCreateAdmin},
 		{name: "publish", summary: "pack a folder (or take a .tar.gz) and publish it to a registry", usage: "publish [DIR|FILE] --registry URL --token TOKEN", run: runPublish},
+		{name: "backup", summary: "write a consistent backup of the whole registry into a folder", usage: "backup --out DIR [--keep N] [--with-git] [flags]", run: runBackup},
+		{name: "restore", summary: "load a backup into an empty registry (SQLite or PostgreSQL)", usage: "restore --in FILE [--force] [flags]", run: runRestore},
+		{name: "verify", summary: "check every stored archive against its version, and the reverse", usage: "verify [flags]", run: runVerify},
 		{name: "version", summary: "print the version", usage: "version", run: func(_ context.Context, env *environment, _ []string) error {
 			fmt.Fprintln(env.stdout, "dryad-registry", version)
 			return nil

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/backup"
+)
+
+func runVerify(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "verify", "verify [flags]")
+	load := configFlags(fs, env)
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, newLogger(cfg, env.stderr), nil)
+	if err != nil {
+		return startupError(err)
+	}
+	defer a.Close()
+
+	start := time.Now()
+	res, err := backup.Verify(ctx, a.store, a.blobs, func(p backup.Problem) {
+		fmt.Fprintln(env.stdout, p.String())
+	})
+	if err != nil {
+		return &exitError{code: 1, msg: "verify could not finish: " + err.Error()}
+	}
+	summary := fmt.Sprintf("%d versions and %d archives checked in %s", res.Versions, res.Archives, time.Since(start).Round(time.Millisecond))
+	if res.Problems > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("verify: %d problems; %s", res.Problems, summary)}
+	}
+	fmt.Fprintln(env.stdout, "verify: no problems;", summary)
+	return nil
+}
