@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// verify passes on a healthy registry, and names each problem: the version
+// whose archive had one byte changed, the version whose archive is gone,
+// and the archive that no version refers to.
+func TestVerify(t *testing.T) {
+	engines(t, func(t *testing.T, engine string) {
+		r := startRegistry(t, regOptions{Engine: engine})
+		tok := r.signUp("checker")
+		sums := map[string]string{}
+		for _, p := range []pkg{{name: "alpha", version: "1.0.0"}, {name: "alpha", version: "1.1.0"}, {name: "beta", version: "0.1.0"}, {name: "gamma", version: "2.0.0"}} {
+			res := r.expect(201, "POST", "/api/upload", tok, p.archive(t), "Content-Type", "application/gzip").JSON(t)
+			sums[p.name+"@"+p.version] = res["checksum"].(string)
+		}
+		r.expect(200, "DELETE", "/api/packages/gamma/versions/2.0.0", tok, nil)
+
+		out := mustCommand(t, r.target(), "verify")
+		if !strings.Contains(out, "verify: no problems; 4 versions and 4 archives checked") {
+			t.Fatalf("verify on a healthy registry:\n%s", out)
+		}
+
+		archive := func(key string) string {
+			s := sums[key]
+			return filepath.Join(r.DataDir, "packages", "sha256", s[:2], s+".tar.gz")
+		}
+		// One byte of one archive changed.
+		b, err := os.ReadFile(archive("alpha@1.1.0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/3] ^= 0x20
+		if err := os.WriteFile(archive("alpha@1.1.0"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := opsCommand(t, r.target(), "verify")
+		if code != 1 || !strings.Contains(out, "alpha@1.1.0: archive "+sums["alpha@1.1.0"]+" is damaged") || !strings.Contains(errOut, "1 problems") {
+			t.Fatalf("after changing a byte: exit %d\n%s%s", code, out, errOut)
+		}
+		if strings.Contains(out, "alpha@1.0.0") || strings.Contains(out, "beta") {
+			t.Errorf("verify blames sound versions:\n%s", out)
+		}
+
+		// An archive gone (of a deleted version: those keep theirs), and one
+		// that no version refers to.
+		if err := os.Remove(archive("gamma@2.0.0")); err != nil {
+			t.Fatal(err)
+		}
+		orphan := strings.Repeat("ab", 32)
+		os.MkdirAll(filepath.Join(r.DataDir, "packages", "sha256", "ab"), 0o755)
+		if err := os.WriteFile(filepath.Join(r.DataDir, "packages", "sha256", "ab", orphan+".tar.gz"), []byte("stray"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut = opsCommand(t, r.target(), "verify")
+		for _, want := range []string{
+			"alpha@1.1.0: archive " + sums["alpha@1.1.0"] + " is damaged",
+			"gamma@2.0.0: archive " + sums["gamma@2.0.0"] + " is missing",
+			"archive " + orphan + " has no version",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("verify output lacks %q", want)
+			}
+		}
+		if code != 1 || !strings.Contains(errOut, "3 problems") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+		if t.Failed() {
+			t.Logf("verify output:\n%s", out)
+		}
+	})
+}
