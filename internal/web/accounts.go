@@ -1,0 +1,274 @@
+package web
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/ratelimit"
+	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// fieldErrors maps a form field's name to what is wrong with its value;
+// the key "" holds what concerns the whole form.
+type fieldErrors map[string]string
+
+type loginData struct {
+	Login  string
+	Next   string
+	Errors fieldErrors
+}
+
+// loginForm serves GET /login.
+func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.URL.Query().Get("next"), "")
+	if stateOf(r).user != nil {
+		redirect(rw, r, localPath(next, "/dashboard"))
+		return nil
+	}
+	w.render(rw, r, http.StatusOK, "login", meta{Title: "Sign in", Description: "Sign in to publish and manage packages", AnonForm: true},
+		loginData{Next: next, Errors: fieldErrors{}})
+	return nil
+}
+
+// login serves POST /login: the password is checked by the registry (with
+// its brute-force limits) and a server-side session is started.
+func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(rw, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	if err := w.checkAnonCSRF(r, f.Get(csrfField)); err != nil {
+		return err
+	}
+	d := loginData{Login: strings.TrimSpace(f.Get("login")), Next: localPath(f.Get("next"), ""), Errors: fieldErrors{}}
+	show := func(status int) error {
+		w.render(rw, r, status, "login", meta{Title: "Sign in", AnonForm: true}, d)
+		return nil
+	}
+	if d.Login == "" {
+		d.Errors["login"] = "Enter your username or email address."
+	}
+	if f.Get("password") == "" {
+		d.Errors["password"] = "Enter your password."
+	}
+	if len(d.Errors) > 0 {
+		return show(http.StatusBadRequest)
+	}
+	if err := w.limitForm(r.Context(), rw, r); err != nil {
+		d.Errors[""] = errs.Message(err)
+		return show(http.StatusTooManyRequests)
+	}
+	u, err := w.reg.Authenticate(r.Context(), d.Login, f.Get("password"), httpx.ClientOf(r).IP)
+	if err != nil {
+		if errs.KindOf(err) == errs.Internal {
+			return err
+		}
+		if wait, ok := errs.RetryAfter(err); ok {
+			rw.Header().Set("Retry-After", formatSeconds(wait))
+		}
+		d.Errors[""] = sentence(errs.Message(err))
+		return show(errs.KindOf(err).Status())
+	}
+	if err := w.startSession(rw, r, u); err != nil {
+		return err
+	}
+	redirect(rw, r, localPath(d.Next, "/dashboard"))
+	return nil
+}
+
+// startSession ends the visitor's current session, if any (a session id
+// is never reused across sign-ins), starts a new one and sets its cookie.
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, u *store.User) error {
+	if old := stateOf(r).sid; old != "" {
+		if err := w.reg.EndSession(r.Context(), old); err != nil {
+			return err
+		}
+	}
+	id, expires, err := w.reg.StartSession(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(rw, auth.SessionCookie(sessionCookie, id, httpx.ClientOf(r).Secure, time.Until(expires)))
+	return nil
+}
+
+type registerData struct {
+	Username string
+	Email    string
+	FullName string
+	Errors   fieldErrors
+}
+
+// registerForm serves GET /register.
+func (w *Web) registerForm(rw http.ResponseWriter, r *http.Request) error {
+	if stateOf(r).user != nil {
+		redirect(rw, r, "/dashboard")
+		return nil
+	}
+	w.render(rw, r, http.StatusOK, "register", meta{Title: "Create an account", Description: "Create an account to publish Dryad packages", AnonForm: true},
+		registerData{Errors: fieldErrors{}})
+	return nil
+}
+
+// register serves POST /register: the account is created, then signed in.
+func (w *Web) register(rw http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(rw, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	if err := w.checkAnonCSRF(r, f.Get(csrfField)); err != nil {
+		return err
+	}
+	d := registerData{Username: strings.TrimSpace(f.Get("username")), Email: strings.TrimSpace(f.Get("email")),
+		FullName: strings.TrimSpace(f.Get("full_name")), Errors: fieldErrors{}}
+	show := func(status int) error {
+		w.render(rw, r, status, "register", meta{Title: "Create an account", AnonForm: true}, d)
+		return nil
+	}
+	password := f.Get("password")
+	if d.Username == "" {
+		d.Errors["username"] = "Choose a username."
+	}
+	if d.Email == "" {
+		d.Errors["email"] = "Enter your email address."
+	}
+	if password == "" {
+		d.Errors["password"] = "Choose a password."
+	} else if password != f.Get("confirm") {
+		d.Errors["confirm"] = "The two passwords differ; type the same password twice."
+	}
+	if len(d.Errors) > 0 {
+		return show(http.StatusBadRequest)
+	}
+	if err := w.limitForm(r.Context(), rw, r); err != nil {
+		d.Errors[""] = errs.Message(err)
+		return show(http.StatusTooManyRequests)
+	}
+	ip := httpx.ClientOf(r).IP
+	if _, err := w.reg.Register(r.Context(), registry.Registration{Username: d.Username, Email: d.Email, Password: password, FullName: d.FullName}, ip); err != nil {
+		if errs.KindOf(err) == errs.Internal {
+			return err
+		}
+		d.Errors[registrationField(errs.Message(err))] = sentence(errs.Message(err))
+		return show(errs.KindOf(err).Status())
+	}
+	u, err := w.reg.Authenticate(r.Context(), d.Username, password, ip)
+	if err != nil {
+		// The account exists; only the automatic sign-in failed.
+		setFlash(rw, r, "success", "Your account was created; sign in to continue.")
+		redirect(rw, r, "/login")
+		return nil
+	}
+	if err := w.startSession(rw, r, u); err != nil {
+		return err
+	}
+	setFlash(rw, r, "success", "Welcome, "+u.Username+"! Your account is ready: create an API token or upload your first package.")
+	redirect(rw, r, "/dashboard")
+	return nil
+}
+
+// registrationField tells which field a registration error is about, from
+// the registry's message, so the page shows it next to that field.
+func registrationField(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.HasPrefix(m, "username"):
+		return "username"
+	case strings.HasPrefix(m, "email"), strings.Contains(m, "email address"):
+		return "email"
+	case strings.HasPrefix(m, "password"), strings.HasPrefix(m, "this password"):
+		return "password"
+	case strings.HasPrefix(m, "full_name"):
+		return "full_name"
+	}
+	return ""
+}
+
+// sentence starts a message with a capital letter and ends it with a full
+// stop, as the page shows it.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}
+
+// logoutForm serves GET /logout: a button, since signing out changes state
+// and must not happen on a mere link (or a prefetch).
+func (w *Web) logoutForm(rw http.ResponseWriter, r *http.Request) error {
+	if stateOf(r).user == nil {
+		redirect(rw, r, "/")
+		return nil
+	}
+	w.render(rw, r, http.StatusOK, "logout", meta{Title: "Sign out", NoIndex: true}, nil)
+	return nil
+}
+
+// logout serves POST /logout: the session is deleted on the server, so a
+// copied cookie stops working too.
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request) error {
+	st := stateOf(r)
+	if st.user == nil {
+		redirect(rw, r, "/")
+		return nil
+	}
+	if err := parseForm(rw, r); err != nil {
+		return err
+	}
+	if err := w.checkSessionCSRF(r, r.PostForm.Get(csrfField)); err != nil {
+		return err
+	}
+	if err := w.reg.EndSession(r.Context(), st.sid); err != nil {
+		return err
+	}
+	http.SetCookie(rw, auth.ExpiredCookie(sessionCookie, httpx.ClientOf(r).Secure))
+	setFlash(rw, r, "success", "You are signed out.")
+	redirect(rw, r, "/")
+	return nil
+}
+
+// limitForm applies FormRate to sign-in and registration posts per client
+// address; the registry's own brute-force limits come on top.
+func (w *Web) limitForm(ctx context.Context, rw http.ResponseWriter, r *http.Request) error {
+	if w.opts.FormRate <= 0 {
+		return nil
+	}
+	l := ratelimit.Limit{Rate: w.opts.FormRate, Burst: int(math.Ceil(w.opts.FormRate * 2))}
+	return w.limit(ctx, rw, "webform", "ip:"+httpx.ClientOf(r).IP, l)
+}
+
+// limit spends one request of key's budget; a limiter that is down lets
+// the request through (the registry's other defences still apply).
+func (w *Web) limit(ctx context.Context, rw http.ResponseWriter, scope, key string, l ratelimit.Limit) error {
+	if w.opts.Limiter == nil {
+		return nil
+	}
+	res, err := w.opts.Limiter.Allow(ctx, scope+":"+key, l)
+	if err != nil {
+		w.log.Warn("rate limiter unavailable", "err", err)
+		return nil
+	}
+	if !res.Allowed {
+		w.reg.Observe().RateLimited(scope)
+		rw.Header().Set("Retry-After", formatSeconds(res.RetryAfter))
+		return errs.RateLimit(res.RetryAfter, "too many attempts; wait a moment and try again")
+	}
+	return nil
+}
+
+func formatSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
+}

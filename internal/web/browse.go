@@ -1,0 +1,289 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/registry"
+)
+
+// homeLists is how many packages each list of the home page shows.
+const homeLists = 8
+
+type homeData struct {
+	Totals  *registry.RegistryStats
+	Recent  []registry.PackageSummary
+	Popular []registry.PackageSummary
+}
+
+// home serves GET /: the search box, totals and two lists of packages.
+func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	totals, err := w.reg.Totals(ctx)
+	if err != nil {
+		return err
+	}
+	recent, err := w.reg.Search(ctx, "", "recent", homeLists, 0)
+	if err != nil {
+		return err
+	}
+	popular, err := w.reg.Search(ctx, "", "downloads", homeLists, 0)
+	if err != nil {
+		return err
+	}
+	w.render(rw, r, http.StatusOK, "home", meta{}, homeData{Totals: totals, Recent: recent.Packages, Popular: popular.Packages})
+	return nil
+}
+
+// searchPageSize is how many results a search page shows.
+const searchPageSize = 20
+
+type sortOption struct {
+	Value, Label string
+}
+
+var sortOptions = []sortOption{
+	{"relevance", "Best match"},
+	{"downloads", "Most downloads"},
+	{"recent", "Recently updated"},
+	{"name", "Name"},
+}
+
+type pageLink struct {
+	N       int
+	URL     string
+	Current bool
+	// Gap stands for the pages left out between two links.
+	Gap bool
+}
+
+type searchData struct {
+	Query   string
+	Sort    string
+	Sorts   []sortOption
+	Result  *registry.SearchResult
+	Page    int
+	Pages   int
+	Links   []pageLink
+	PrevURL string
+	NextURL string
+}
+
+// search serves GET /search?q=&sort=&page=.
+func (w *Web) search(rw http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	text := strings.TrimSpace(q.Get("q"))
+	sort := q.Get("sort")
+	if sort == "" {
+		sort = "relevance"
+		if text == "" {
+			sort = "downloads"
+		}
+	}
+	page := 1
+	if s := q.Get("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 5000 {
+			return errs.Errorf(errs.Invalid, "page=%q: want a page number from 1 to 5000", s)
+		}
+		page = n
+	}
+	res, err := w.reg.Search(r.Context(), text, sort, searchPageSize, (page-1)*searchPageSize)
+	if err != nil {
+		return err
+	}
+	d := searchData{Query: text, Sort: sort, Sorts: sortOptions, Result: res, Page: page,
+		Pages: (res.Total + searchPageSize - 1) / searchPageSize}
+	link := func(n int) string {
+		v := url.Values{}
+		if text != "" {
+			v.Set("q", text)
+		}
+		v.Set("sort", sort)
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		return "/search?" + v.Encode()
+	}
+	if page > 1 {
+		d.PrevURL = link(page - 1)
+	}
+	if page < d.Pages {
+		d.NextURL = link(page + 1)
+	}
+	for n := 1; n <= d.Pages; n++ {
+		// The first, the last, and two either side of the current page.
+		if n == 1 || n == d.Pages || (n >= page-2 && n <= page+2) {
+			d.Links = append(d.Links, pageLink{N: n, URL: link(n), Current: n == page})
+		} else if len(d.Links) > 0 && !d.Links[len(d.Links)-1].Gap {
+			d.Links = append(d.Links, pageLink{Gap: true})
+		}
+	}
+	title := "Search"
+	desc := "Search the packages of the registry"
+	if text != "" {
+		title = "Search: " + text
+		desc = strconv.Itoa(res.Total) + " packages match \u201c" + text + "\u201d"
+	}
+	w.render(rw, r, http.StatusOK, "search", meta{Title: title, Description: desc, Query: text, NoIndex: text != "", NoHeaderSearch: true}, d)
+	return nil
+}
+
+type packageData struct {
+	*registry.PackageView
+	// Readme was rendered and sanitised when the version was published.
+	Readme template.HTML
+	// Versioned is set on /packages/{name}/{version}.
+	Versioned bool
+	CanManage bool
+	CloneURL  string
+	GitTag    string
+	Chart     chart
+}
+
+// packagePage serves GET /packages/{name}.
+func (w *Web) packagePage(rw http.ResponseWriter, r *http.Request) error {
+	return w.showPackage(rw, r, r.PathValue("name"), "")
+}
+
+// showPackage renders a package page: the latest version, or the one asked
+// for. A name spelled differently from the package's own is redirected.
+func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version string) error {
+	v, err := w.reg.PackagePage(r.Context(), name, version)
+	if err != nil {
+		return err
+	}
+	if v.Name != name || (version != "" && v.Version.Version != version) {
+		to := packageURL(v.Name)
+		if version != "" {
+			to = versionURL(v.Name, v.Version.Version)
+		}
+		http.Redirect(rw, r, to, http.StatusMovedPermanently)
+		return nil
+	}
+	d := packageData{PackageView: v, Readme: template.HTML(v.ReadmeHTML), Versioned: version != "", CloneURL: gitURL(r, v.Name),
+		GitTag: "v" + v.Version.Version, Chart: newChart(v.Daily)}
+	if p := stateOf(r).user; p != nil {
+		d.CanManage = p.IsAdmin() || contains(v.Owners, p.Username)
+	}
+	title := v.Name
+	if version != "" {
+		title += " " + v.Version.Version
+	}
+	desc := v.Description
+	if desc == "" {
+		desc = v.Name + ", a Dryad package: versions, dependencies, source and how to install it with Oak"
+	}
+	w.render(rw, r, http.StatusOK, "package", meta{Title: title, Description: desc}, d)
+	return nil
+}
+
+func gitURL(r *http.Request, name string) string {
+	return httpx.ClientOf(r).BaseURL + "/git/" + name + ".git"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxViewSize is the largest file the source browser shows inline; larger
+// ones are offered for download.
+const maxViewSize = 1 << 20
+
+type filesData struct {
+	*registry.ArchivePath
+	Binary bool
+	Lines  []string
+}
+
+// filesRoot redirects /packages/{name}/{version}/files to the listing of
+// the package root.
+func (w *Web) filesRoot(rw http.ResponseWriter, r *http.Request) error {
+	http.Redirect(rw, r, filesURL(r.PathValue("name"), r.PathValue("version"), ""), http.StatusMovedPermanently)
+	return nil
+}
+
+// files serves GET /packages/{name}/{version}/files/{path...}: a folder
+// listing or a file of the published archive; ?raw=1 downloads a file as
+// it is.
+func (w *Web) files(rw http.ResponseWriter, r *http.Request) error {
+	name, version, p := r.PathValue("name"), r.PathValue("version"), r.PathValue("path")
+	if r.URL.Query().Get("raw") != "" {
+		return w.rawFile(rw, r, name, version, p)
+	}
+	a, err := w.reg.BrowseArchive(r.Context(), name, version, p, maxViewSize)
+	if err != nil {
+		return err
+	}
+	if a.IsDir && p != "" && !strings.HasSuffix(p, "/") {
+		http.Redirect(rw, r, filesURL(a.Package, a.Version, a.Path)+"/", http.StatusMovedPermanently)
+		return nil
+	}
+	d := filesData{ArchivePath: a}
+	if !a.IsDir && !a.TooLarge {
+		if isBinary(a.Content) {
+			d.Binary = true
+		} else {
+			d.Lines = strings.Split(strings.TrimSuffix(string(a.Content), "\n"), "\n")
+		}
+	}
+	title := a.Package + " " + a.Version + " · /" + a.Path
+	desc := "Files of " + a.Package + " " + a.Version + " as published"
+	w.render(rw, r, http.StatusOK, "files", meta{Title: title, Description: desc}, d)
+	return nil
+}
+
+// rawFile streams one file of an archive as a download. It is never
+// served inline: the registry's origin must not render uploaded content.
+func (w *Web) rawFile(rw http.ResponseWriter, r *http.Request, name, version, p string) error {
+	started := false
+	err := w.reg.CopyArchiveFile(r.Context(), name, version, p, func(e registry.ArchiveEntry) {
+		started = true
+		h := rw.Header()
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(path.Base(e.Path)))
+		h.Set("Content-Length", strconv.FormatInt(e.Size, 10))
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		h.Set("Cache-Control", "public, max-age=86400")
+	}, rw)
+	if err != nil && started {
+		// The headers are gone; all that is left is to cut the response.
+		w.log.WarnContext(r.Context(), "streaming an archive file", "path", r.URL.Path, "err", err)
+		return nil
+	}
+	return err
+}
+
+// isBinary reports whether content looks like something other than text:
+// a NUL byte in its first 8000 bytes, or invalid UTF-8.
+func isBinary(b []byte) bool {
+	head := b
+	if len(head) > 8000 {
+		head = head[:8000]
+	}
+	return bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(b)
+}
+
+// user serves GET /users/{username}: a user's public profile.
+func (w *Web) user(rw http.ResponseWriter, r *http.Request) error {
+	prof, err := w.reg.PublicProfile(r.Context(), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	desc := "Packages published by " + prof.Username
+	w.render(rw, r, http.StatusOK, "user", meta{Title: prof.Username, Description: desc}, prof)
+	return nil
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/registry"
+)
+
+func TestNewChart(t *testing.T) {
+	days := make([]registry.DayCount, 90)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range days {
+		days[i] = registry.DayCount{Day: start.AddDate(0, 0, i).Format(time.DateOnly)}
+	}
+	days[10].Downloads = 3
+	days[89].Downloads = 170
+	c := newChart(days)
+	if len(c.Bars) != 90 || c.Total != 173 || c.Peak.Day != "2026-03-31" || c.Peak.Downloads != 170 {
+		t.Fatalf("chart: %d bars, total %d, peak %+v", len(c.Bars), c.Total, c.Peak)
+	}
+	plot := c.Bottom - c.Top
+	// The axis tops out at 200 (the next round number above 170).
+	if got := c.Bars[89].H; got != round2(plot*170/200) {
+		t.Errorf("peak bar height %v, want %v", got, round2(plot*170/200))
+	}
+	if c.Bars[10].H < 1 || c.Bars[11].H != 0 {
+		t.Errorf("small and empty days: %v %v", c.Bars[10].H, c.Bars[11].H)
+	}
+	for i, b := range c.Bars {
+		if b.Y+b.H != c.Bottom || b.X < chartLeft || b.X+b.W > chartWidth {
+			t.Errorf("bar %d out of the plot: %+v", i, b)
+		}
+		if i > 0 && b.X <= c.Bars[i-1].X {
+			t.Errorf("bar %d is not right of bar %d", i, i-1)
+		}
+	}
+	if len(c.Ticks) != 3 || c.Ticks[0].Label != "0" || c.Ticks[1].Label != "100" || c.Ticks[2].Label != "200" {
+		t.Errorf("ticks: %+v", c.Ticks)
+	}
+	if c.Labels[0].Label != "Jan 1" || c.Labels[2].Label != "Mar 31" {
+		t.Errorf("labels: %+v", c.Labels)
+	}
+	if empty := newChart(nil); empty.Total != 0 || len(empty.Bars) != 0 {
+		t.Errorf("empty chart: %+v", empty)
+	}
+}
+
+func TestNiceCeil(t *testing.T) {
+	for _, tt := range []struct{ in, want int64 }{
+		{0, 1}, {1, 1}, {2, 2}, {3, 5}, {5, 5}, {6, 10}, {10, 10}, {11, 20}, {170, 200}, {201, 500}, {999, 1000}, {1001, 2000},
+	} {
+		if got := niceCeil(tt.in); got != tt.want {
+			t.Errorf("niceCeil(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tt := range []struct {
+		got, want string
+	}{
+		{formatBytes(0), "0 B"},
+		{formatBytes(1023), "1023 B"},
+		{formatBytes(1024), "1 KB"},
+		{formatBytes(1536), "1.5 KB"},
+		{formatBytes(100 << 20), "100 MB"},
+		{formatBytes(3 << 30), "3 GB"},
+		{formatNumber(0), "0"},
+		{formatNumber(999), "999"},
+		{formatNumber(1000), "1,000"},
+		{formatNumber(1234567), "1,234,567"},
+		{formatNumber(-1234), "-1,234"},
+		{plural(1, "version", "versions"), "1 version"},
+		{plural(2000, "version", "versions"), "2,000 versions"},
+		{sentence("wrong username or password"), "Wrong username or password."},
+		{sentence("Already done!"), "Already done!"},
+		{filesURL("pkg", "1.0.0+build.1", "docs/a b#c.md"), "/packages/pkg/1.0.0+build.1/files/docs/a%20b%23c.md"},
+		{rawURL("pkg", "1.0.0", ""), "/packages/pkg/1.0.0/files/?raw=1"},
+		{displayVersion("1.2.3"), "v1.2.3"},
+		{displayVersion("dev"), "dev"},
+		{initial("émile"), "É"},
+		{parentPath("a/b/c"), "a/b"},
+		{parentPath("a"), ""},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for d, want := range map[time.Duration]string{
+		10 * time.Second: "just now", 5 * time.Minute: "5 minutes ago", time.Hour: "1 hour ago",
+		3 * 24 * time.Hour: "3 days ago", 60 * 24 * time.Hour: "2 months ago", 400 * 24 * time.Hour: "Mar 27, 2025",
+	} {
+		if got := ago(now.Add(-d), now); got != want {
+			t.Errorf("ago(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                       "/home",
+		"/dashboard":             "/dashboard",
+		"/search?q=a#x":          "/search?q=a#x",
+		"//evil.example":         "/home",
+		"/\\evil.example":        "/home",
+		"https://evil.example/":  "/home",
+		"javascript:alert(1)":    "/home",
+		"dashboard":              "/home",
+		"/%2F%2Fevil.example/xy": "/%2F%2Fevil.example/xy",
+	} {
+		if got := localPath(in, "/home"); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRegistrationField(t *testing.T) {
+	for msg, want := range map[string]string{
+		"username must be 3 to 20 characters long":                               "username",
+		`username "bob" is already taken`:                                        "username",
+		"enter a valid email address, like name@example.com":                     "email",
+		`email "a@b.c" is already registered`:                                    "email",
+		"password must be at least 8 characters long; choose a longer one":       "password",
+		"this password is one of the most common passwords and is guessed first": "password",
+		"full_name is limited to 100 characters":                                 "full_name",
+		"something else":                                                         "",
+	} {
+		if got := registrationField(msg); got != want {
+			t.Errorf("registrationField(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}
+
+func TestIsBinary(t *testing.T) {
+	for in, want := range map[string]bool{
+		"plain text\n": false, "héllo ✓": false, "a\x00b": true, "\xff\xfe": true, "": false,
+	} {
+		if got := isBinary([]byte(in)); got != want {
+			t.Errorf("isBinary(%q) = %v", in, got)
+		}
+	}
+}
