@@ -265,3 +265,12 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
 	plain(w, http.StatusMethodNotAllowed, "Method not allowed\n")
 }
+
+// Unavailable answers every git request with 503 and reason, for a registry
+// on which git cannot run: clients then say why instead of "not found".
+func Unavailable(reason string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "60")
+		plain(w, http.StatusServiceUnavailable, reason+"\n")
+	})
+}

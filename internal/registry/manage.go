@@ -279,7 +279,10 @@ func (s *Service) refreshLatest(ctx context.Context, tx store.Queries, pk *store
 	if err := tx.UpdatePackage(ctx, pk); err != nil {
 		return err
 	}
-	if moved && latest != "" {
+	// Also when no latest is left (every version yanked): the git worker
+	// then points main at the highest version that is not deleted, which a
+	// rebuild can reproduce.
+	if moved {
 		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitSetMain, Version: latest})
 	}
 	return nil

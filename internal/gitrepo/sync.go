@@ -1,0 +1,595 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/dryad-lang/registry/internal/blob"
+	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/manifest"
+	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// WorkerOptions configure a Worker. Registry is required.
+type WorkerOptions struct {
+	// Registry gives the metadata store and the archives, and refreshes the
+	// package documents once a commit is recorded.
+	Registry *registry.Service
+	// Mirror, when set, receives every change of every repository.
+	Mirror *Mirror
+	// Domain is the host of the commit authors' placeholder emails,
+	// {username}@users.noreply.{Domain} (never the real, private email);
+	// default "localhost". Commit ids depend on it: rebuild with the same.
+	Domain string
+	// Wake receives a value whenever git work was queued (the registry's
+	// OnGitWork), so that a publish reaches git at once rather than at the
+	// next poll.
+	Wake   <-chan struct{}
+	Logger *slog.Logger
+
+	// Poll is how often the queue is read without a wake-up (default 2s):
+	// jobs queued by other instances and retries that fell due.
+	Poll time.Duration
+	// Lease is how long a claimed job is kept from other workers (default
+	// 5m); JobTimeout bounds one job (default 4m), so that a job is done or
+	// given up before another worker may take it.
+	Lease, JobTimeout time.Duration
+	// RetryBase is the wait after a job's first failure (default 1s),
+	// doubled after each further one up to RetryMax (default 5m).
+	RetryBase, RetryMax time.Duration
+	// Concurrency is how many jobs (of different packages) run at once
+	// (default 2), so that a slow mirror does not hold up other packages.
+	Concurrency int
+}
+
+// Worker applies the registry's durable git jobs (store.GitJob) to the
+// repositories: a commit and tag per published version, branch main
+// following the package's latest version, tags of deleted versions removed,
+// and mirror pushes. Jobs survive crashes in the store and are retried with
+// exponential backoff; several workers (in several instances) may share one
+// queue, since each package's jobs are claimed one at a time, in order.
+type Worker struct {
+	repos *Repos
+	reg   *registry.Service
+	store store.Store
+	blobs blob.Store
+	opts  WorkerOptions
+	log   *slog.Logger
+	// kick passes a wake-up on to another idle loop when one finds work.
+	kick chan struct{}
+
+	mu             sync.Mutex
+	mirrorFailures map[int64]int // consecutive failed mirror jobs per package
+}
+
+// NewWorker returns a Worker writing to repos. It refuses a Domain that
+// cannot be part of an email in a git object.
+func NewWorker(repos *Repos, opts WorkerOptions) (*Worker, error) {
+	if repos == nil || opts.Registry == nil {
+		return nil, errors.New("gitrepo: NewWorker needs repositories and the registry")
+	}
+	if opts.Domain == "" {
+		opts.Domain = "localhost"
+	}
+	if strings.ContainsAny(opts.Domain, "<>@ \t\r\n\x00") {
+		return nil, errs.Errorf(errs.Invalid,
+			"DOMAIN %q cannot be the host of git commit emails ({username}@users.noreply.DOMAIN): use a host name such as registry.example.org", opts.Domain)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.Poll, 2*time.Second)
+	def(&opts.Lease, 5*time.Minute)
+	def(&opts.JobTimeout, 4*time.Minute)
+	def(&opts.RetryBase, time.Second)
+	def(&opts.RetryMax, 5*time.Minute)
+	if opts.JobTimeout > opts.Lease {
+		opts.JobTimeout = opts.Lease
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 2
+	}
+	log := opts.Logger
+	if log == nil {
+		log = repos.log
+	}
+	return &Worker{
+		repos: repos, reg: opts.Registry, store: opts.Registry.Store(), blobs: opts.Registry.Blobs(),
+		opts: opts, log: log, kick: make(chan struct{}, 1), mirrorFailures: map[int64]int{},
+	}, nil
+}
+
+// Run works through the queue until ctx ends: at once (resuming what a
+// crash or a stop left queued), on every wake-up, and every Poll. A job
+// interrupted by the end of ctx is put back to run at the next start.
+func (w *Worker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range w.opts.Concurrency {
+		wg.Go(func() { w.loop(ctx) })
+	}
+	wg.Wait()
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	for ctx.Err() == nil {
+		did, err := w.Step(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.log.Warn("reading the git queue", "err", err)
+		}
+		if did {
+			// There may be more: let an idle loop look too.
+			w.nudge()
+			continue
+		}
+		t := time.NewTimer(w.opts.Poll)
+		select {
+		case <-ctx.Done():
+		case <-w.opts.Wake:
+		case <-w.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func (w *Worker) nudge() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Step claims one due job and runs it, and reports whether there was one.
+// The error is the queue's; a job's own failure is recorded with the job.
+func (w *Worker) Step(ctx context.Context) (bool, error) {
+	jobs, err := w.store.ClaimGitJobs(ctx, time.Now(), w.opts.Lease, 1)
+	if err != nil || len(jobs) == 0 {
+		return false, err
+	}
+	w.run(ctx, jobs[0])
+	return true, nil
+}
+
+// errMirror marks a failed mirror push, which is retried behind the
+// package's other jobs rather than in front of them.
+var errMirror = errors.New("mirror push failed")
+
+// run runs one claimed job and records its outcome.
+func (w *Worker) run(ctx context.Context, j store.GitJob) {
+	jctx, cancel := context.WithTimeout(ctx, w.opts.JobTimeout)
+	err := w.apply(jctx, j)
+	cancel()
+	// The outcome is recorded even when ctx has just ended.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	log := w.log.With("job", j.ID, "kind", j.Kind, "package_id", j.PackageID, "version", j.Version)
+	now := time.Now()
+	var recErr error
+	switch {
+	case err == nil:
+		recErr = w.complete(rctx, j)
+	case ctx.Err() != nil:
+		// Stopping: the job runs again at the next start, at once.
+		log.Info("git job interrupted by shutdown; it will run again", "err", err)
+		recErr = w.store.FailGitJob(rctx, j.ID, "interrupted: "+err.Error(), now)
+	case errors.Is(err, errs.Invalid) || errors.Is(err, errs.Conflict):
+		// Retrying cannot help; the repository can be rebuilt once the
+		// cause is fixed.
+		log.Error("git job failed for good and was dropped; fix the cause, then run `dryad-registry git rebuild` for the package", "err", err)
+		recErr = w.store.CompleteGitJob(rctx, j.ID)
+	case errors.Is(err, errMirror):
+		recErr = w.retryMirror(rctx, j, err, now)
+	default:
+		next := now.Add(backoff(w.opts.RetryBase, w.opts.RetryMax, j.Attempts))
+		log.Warn("git job failed; will retry", "attempt", j.Attempts+1, "next", next.Format(time.RFC3339), "err", err)
+		recErr = w.store.FailGitJob(rctx, j.ID, err.Error(), next)
+	}
+	if recErr != nil {
+		// The lease runs out and the job is claimed again.
+		log.Error("recording the outcome of a git job", "err", recErr)
+	}
+}
+
+// backoff is the wait after the n+1-th consecutive failure: base doubled n
+// times, at most max.
+func backoff(base, max time.Duration, n int) time.Duration {
+	d := base
+	for range n {
+		if d >= max/2 {
+			return max
+		}
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// complete removes a finished job and, when the repository changed and a
+// mirror is configured, queues its push in the same transaction, so that a
+// crash cannot lose the push.
+func (w *Worker) complete(ctx context.Context, j store.GitJob) error {
+	if w.opts.Mirror == nil || j.Kind == store.GitMirror {
+		return w.store.CompleteGitJob(ctx, j.ID)
+	}
+	return w.store.Transact(ctx, func(tx store.Queries) error {
+		if err := tx.CompleteGitJob(ctx, j.ID); err != nil {
+			return err
+		}
+		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: j.PackageID, Kind: store.GitMirror})
+	})
+}
+
+// retryMirror requeues a failed push at the end of the package's queue, so
+// that versions published during a mirror outage still reach the local
+// repository; the wait doubles with each consecutive failure.
+func (w *Worker) retryMirror(ctx context.Context, j store.GitJob, cause error, now time.Time) error {
+	w.mu.Lock()
+	n := w.mirrorFailures[j.PackageID]
+	w.mirrorFailures[j.PackageID] = n + 1
+	w.mu.Unlock()
+	next := now.Add(backoff(w.opts.RetryBase, w.opts.RetryMax, n))
+	w.log.Warn("git mirror push failed; will retry", "package_id", j.PackageID, "next", next.Format(time.RFC3339), "err", cause)
+	return w.store.Transact(ctx, func(tx store.Queries) error {
+		if err := tx.CompleteGitJob(ctx, j.ID); err != nil {
+			return err
+		}
+		retry := &store.GitJob{PackageID: j.PackageID, Kind: store.GitMirror, CreatedAt: now, NextAttemptAt: next}
+		if err := tx.EnqueueGitJob(ctx, retry); err != nil {
+			return err
+		}
+		// Counted as failing in the health report, with its error.
+		return tx.FailGitJob(ctx, retry.ID, cause.Error(), next)
+	})
+}
+
+// apply does the work of one job against the package's current state in
+// the store: whatever the job says, the repository ends up matching it.
+func (w *Worker) apply(ctx context.Context, j store.GitJob) error {
+	pk, err := w.store.GetPackageByID(ctx, j.PackageID)
+	if errors.Is(err, errs.NotFound) {
+		return errs.Errorf(errs.Invalid, "package id %d no longer exists", j.PackageID)
+	}
+	if err != nil {
+		return err
+	}
+	if j.Kind == store.GitMirror {
+		return w.mirror(ctx, pk)
+	}
+	vs, err := w.store.ListVersions(ctx, pk.ID)
+	if err != nil {
+		return err
+	}
+	if !anyLeft(vs) {
+		// Every version is deleted: so is the repository. Versions
+		// published later start a new history (their parents can only be
+		// versions that were not deleted when they were published).
+		return w.repos.Remove(ctx, pk.Name)
+	}
+	switch j.Kind {
+	case store.GitCommit:
+		i := indexOf(vs, j.Version)
+		if i < 0 {
+			return errs.Errorf(errs.Invalid, "%s has no version %q", pk.Name, j.Version)
+		}
+		commit, err := w.commit(ctx, pk, vs, i, func(v *store.Version) string { return v.GitCommit })
+		if err != nil {
+			return err
+		}
+		if err := w.record(ctx, pk, &vs[i], commit); err != nil {
+			return err
+		}
+	case store.GitDeleteTag:
+		if err := w.repos.DeleteTag(ctx, pk.Name, j.Version); err != nil {
+			return err
+		}
+	case store.GitSetMain:
+		// The target is the package's latest now, not the one the job
+		// names: the queue may lag behind, and the store is the truth.
+	default:
+		return errs.Errorf(errs.Invalid, "unknown git job kind %q", j.Kind)
+	}
+	return w.setMain(ctx, pk, vs)
+}
+
+// commit records version vs[i] with its deterministic parent, whose commit
+// id commitOf gives, and returns the commit id.
+func (w *Worker) commit(ctx context.Context, pk *store.Package, vs []store.Version, i int, commitOf func(*store.Version) string) (string, error) {
+	v := &vs[i]
+	parent := ""
+	if p := parentOf(vs, i); p != nil {
+		if parent = commitOf(p); parent == "" {
+			return "", errs.Errorf(errs.NotFound, "the parent of %s %s, version %s, has no commit yet", pk.Name, v.Version, p.Version)
+		}
+	}
+	f, err := w.blobs.Open(ctx, v.Checksum)
+	if err != nil {
+		return "", fmt.Errorf("opening the archive of %s %s: %w", pk.Name, v.Version, err)
+	}
+	defer f.Close()
+	user := v.Publisher
+	if user == "" {
+		user = "unknown"
+	}
+	return w.repos.CommitVersion(ctx, Version{
+		Package: pk.Name, Version: v.Version, Archive: f,
+		AuthorName: user, AuthorEmail: user + "@users.noreply." + w.opts.Domain,
+		Time: v.PublishedAt, Parent: parent,
+		Latest: pk.Latest != "" && pk.Latest == v.Version,
+	})
+}
+
+// record stores a version's commit id when it is new.
+func (w *Worker) record(ctx context.Context, pk *store.Package, v *store.Version, commit string) error {
+	if v.GitCommit == commit {
+		return nil
+	}
+	if err := w.reg.RecordGitCommit(ctx, pk, v.ID, commit); err != nil {
+		return err
+	}
+	v.GitCommit = commit
+	return nil
+}
+
+// setMain points main at the commit of the version mainOf picks, once that
+// version has one (otherwise its own commit job moves main later).
+func (w *Worker) setMain(ctx context.Context, pk *store.Package, vs []store.Version) error {
+	v := mainOf(pk, vs)
+	if v == nil || v.GitCommit == "" {
+		return nil
+	}
+	return w.repos.SetMain(ctx, pk.Name, v.GitCommit)
+}
+
+// mirror pushes the package's repository to the mirror and stores the
+// outcome with the package, where every instance sees it.
+func (w *Worker) mirror(ctx context.Context, pk *store.Package) error {
+	m := w.opts.Mirror
+	if m == nil {
+		return nil // queued while a mirror was configured; it no longer is
+	}
+	_, err := m.Sync(ctx, pk.Name, pk.Description)
+	if errors.Is(err, errs.NotFound) {
+		return nil // no repository (every version deleted): nothing to push
+	}
+	if ctx.Err() != nil {
+		return err // shutting down: not the mirror's fault
+	}
+	if err == nil {
+		w.mu.Lock()
+		delete(w.mirrorFailures, pk.ID)
+		w.mu.Unlock()
+		st := m.State(pk.Name)
+		return w.store.SetMirrorState(ctx, pk.ID, &st.LastPushed, "")
+	}
+	if serr := w.store.SetMirrorState(ctx, pk.ID, nil, err.Error()); serr != nil {
+		w.log.Error("recording the mirror state", "package", pk.Name, "err", serr)
+	}
+	if errors.Is(err, errs.Invalid) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errMirror, err)
+}
+
+// indexOf finds a version by its exact text.
+func indexOf(vs []store.Version, version string) int {
+	for i := range vs {
+		if vs[i].Version == version {
+			return i
+		}
+	}
+	return -1
+}
+
+// anyLeft reports whether some version is not deleted.
+func anyLeft(vs []store.Version) bool {
+	for i := range vs {
+		if vs[i].DeletedAt == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// semverOf parses a stored version (validated at publish time).
+func semverOf(v *store.Version) *semver.Version {
+	sv, err := manifest.ParseVersion(v.Version)
+	if err != nil {
+		return semver.New(0, 0, 0, "invalid", "")
+	}
+	return sv
+}
+
+// parentOf picks the parent of vs[i] (vs in publish order, as ListVersions
+// returns them): the highest version below it in SemVer order among those
+// published before it and not deleted by then. It depends only on stored
+// facts, so the live worker and a rebuild pick the same parent, hence the
+// same commit ids. A patch of an old line published after a new major
+// release thus extends the old line.
+func parentOf(vs []store.Version, i int) *store.Version {
+	v := &vs[i]
+	sv := semverOf(v)
+	var best *store.Version
+	var bestV *semver.Version
+	for k := range vs {
+		c := &vs[k]
+		if c.ID >= v.ID || (c.DeletedAt != nil && !c.DeletedAt.After(v.PublishedAt)) {
+			continue
+		}
+		cv := semverOf(c)
+		if cv.Compare(sv) >= 0 {
+			continue
+		}
+		if bestV == nil || cv.GreaterThan(bestV) {
+			best, bestV = c, cv
+		}
+	}
+	return best
+}
+
+// mainOf picks the version branch main shows: the package's latest; when
+// every version is yanked (no latest), the version that would be latest if
+// none were, since yanks alone never hide a version from git. Nil when
+// every version is deleted.
+func mainOf(pk *store.Package, vs []store.Version) *store.Version {
+	if pk.Latest != "" {
+		if i := indexOf(vs, pk.Latest); i >= 0 && vs[i].DeletedAt == nil {
+			return &vs[i]
+		}
+	}
+	var best, bestPre *store.Version
+	var bestV, bestPreV *semver.Version
+	for k := range vs {
+		c := &vs[k]
+		if c.DeletedAt != nil {
+			continue
+		}
+		cv := semverOf(c)
+		if cv.Prerelease() == "" {
+			if bestV == nil || cv.GreaterThan(bestV) {
+				best, bestV = c, cv
+			}
+		} else if bestPreV == nil || cv.GreaterThan(bestPreV) {
+			bestPre, bestPreV = c, cv
+		}
+	}
+	if best != nil {
+		return best
+	}
+	return bestPre
+}
+
+// RebuildResult says what Rebuild did to one package's repository.
+type RebuildResult struct {
+	Package string
+	// Versions is how many versions were replayed, deleted ones included;
+	// Tags how many tags remain (the versions not deleted).
+	Versions, Tags int
+	// Main is the version main points at ("" when none) and MainCommit its
+	// commit.
+	Main, MainCommit string
+	// Changed lists versions whose recorded commit differed from the
+	// rebuilt one ("1.0.0: old -> new"); it is empty when the repository
+	// was intact and rebuilt with the same settings.
+	Changed []string
+	// Removed is set when no version is left, hence no repository.
+	Removed bool
+	// MirrorQueued is set when a push to the mirror was queued.
+	MirrorQueued bool
+}
+
+// Rebuild recreates a package's repository from the stored archives: it
+// removes it, replays every version in publish order (deleted ones too,
+// since later versions may descend from them), deletes the tags of deleted
+// versions and points main as the live worker does. Commits are
+// deterministic, so the ids are those the live path recorded; any that
+// differ are recorded and reported. Rebuild while no server writes to the
+// same package, or its jobs may interleave (they would converge on retry).
+func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, error) {
+	pk, err := w.store.GetPackage(ctx, manifest.NormalizeName(name))
+	if errors.Is(err, errs.NotFound) {
+		return nil, errs.Errorf(errs.NotFound, "no package %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &RebuildResult{Package: pk.Name}
+	vs, err := w.store.ListVersions(ctx, pk.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.repos.Remove(ctx, pk.Name); err != nil {
+		return nil, err
+	}
+	if !anyLeft(vs) {
+		res.Removed = true
+		return res, nil
+	}
+	rebuilt := make(map[int64]string, len(vs))
+	for i := range vs {
+		v := &vs[i]
+		commit, err := w.commit(ctx, pk, vs, i, func(p *store.Version) string { return rebuilt[p.ID] })
+		if err != nil {
+			return nil, err
+		}
+		rebuilt[v.ID] = commit
+		res.Versions++
+		if old := v.GitCommit; old != commit {
+			if old == "" {
+				old = "(none)"
+			}
+			res.Changed = append(res.Changed, v.Version+": "+old+" -> "+commit)
+			if err := w.record(ctx, pk, v, commit); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i := range vs {
+		if vs[i].DeletedAt != nil {
+			if err := w.repos.DeleteTag(ctx, pk.Name, vs[i].Version); err != nil {
+				return nil, err
+			}
+		} else {
+			res.Tags++
+		}
+	}
+	if err := w.setMain(ctx, pk, vs); err != nil {
+		return nil, err
+	}
+	if m := mainOf(pk, vs); m != nil {
+		res.Main, res.MainCommit = m.Version, m.GitCommit
+	}
+	if w.opts.Mirror != nil {
+		if err := w.store.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitMirror}); err != nil {
+			return nil, err
+		}
+		// The running servers' workers push it.
+		res.MirrorQueued = true
+	}
+	return res, nil
+}
+
+// Health reports the git queue and the mirror for the health endpoint:
+// jobs waiting, jobs that failed at least once, and (with a mirror) the
+// mirror state every instance recorded in the store. mirror may be nil.
+func Health(ctx context.Context, q store.Queries, mirror *Mirror) map[string]any {
+	info := map[string]any{}
+	pending, failing, err := q.CountGitJobs(ctx)
+	if err != nil {
+		info["queue_error"] = errs.Message(err)
+	} else {
+		info["queue"] = pending
+		info["failing_jobs"] = failing
+	}
+	if mirror == nil {
+		return info
+	}
+	h := MirrorHealth{URL: Redact(mirror.opts.URLTemplate)}
+	sum, err := q.MirrorSummary(ctx, 10)
+	if err != nil {
+		info["mirror"] = h
+		info["mirror_error"] = errs.Message(err)
+		return info
+	}
+	h.Packages = int(sum.Pushed)
+	if sum.LastPushedAt != nil {
+		h.LastPushed = *sum.LastPushedAt
+	}
+	for _, f := range sum.Failures {
+		h.Failing = append(h.Failing, f.Package)
+		if h.LastError == "" {
+			h.LastError = f.Package + ": " + f.Error
+		}
+	}
+	info["mirror"] = h
+	info["mirror_failing_packages"] = sum.Failing
+	return info
+}

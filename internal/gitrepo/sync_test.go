@@ -1,0 +1,120 @@
+package gitrepo
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// versions builds a publish history from specs "VERSION" (published), with
+// optional flags: "VERSION deleted@N" (deleted at hour N), "VERSION yanked".
+// The n-th spec is published at hour n.
+func versions(specs ...string) []store.Version {
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	vs := make([]store.Version, len(specs))
+	for i, s := range specs {
+		f := strings.Fields(s)
+		v := store.Version{ID: int64(i + 1), Version: f[0], PublishedAt: base.Add(time.Duration(i) * time.Hour)}
+		for _, flag := range f[1:] {
+			switch {
+			case flag == "yanked":
+				v.Yanked = true
+			case strings.HasPrefix(flag, "deleted@"):
+				var h int
+				for _, c := range strings.TrimPrefix(flag, "deleted@") {
+					h = h*10 + int(c-'0')
+				}
+				at := base.Add(time.Duration(h) * time.Hour)
+				v.DeletedAt = &at
+			}
+		}
+		vs[i] = v
+	}
+	return vs
+}
+
+func TestParentOf(t *testing.T) {
+	tests := []struct {
+		name    string
+		history []string
+		want    map[string]string // version -> parent version ("" for none)
+	}{
+		{"in order", []string{"1.0.0", "1.1.0", "2.0.0"},
+			map[string]string{"1.0.0": "", "1.1.0": "1.0.0", "2.0.0": "1.1.0"}},
+		{"a patch of an old line extends that line", []string{"1.0.0", "1.1.0", "2.0.0", "1.0.1"},
+			map[string]string{"1.0.1": "1.0.0"}},
+		{"only versions published before count", []string{"2.0.0", "1.0.0", "1.5.0"},
+			map[string]string{"2.0.0": "", "1.0.0": "", "1.5.0": "1.0.0"}},
+		{"prereleases sort below their release", []string{"1.0.0", "2.0.0-rc.1", "2.0.0", "2.0.0-rc.2"},
+			map[string]string{"2.0.0-rc.1": "1.0.0", "2.0.0": "2.0.0-rc.1", "2.0.0-rc.2": "2.0.0-rc.1"}},
+		{"build metadata is ignored", []string{"1.0.0+a", "1.0.1+b"},
+			map[string]string{"1.0.1+b": "1.0.0+a"}},
+		{"a version deleted before is skipped", []string{"1.0.0", "1.1.0 deleted@1", "1.2.0"},
+			map[string]string{"1.2.0": "1.0.0"}},
+		{"a version deleted at the same instant is skipped", []string{"1.0.0", "1.1.0 deleted@2", "1.2.0"},
+			map[string]string{"1.2.0": "1.0.0"}},
+		{"a version deleted after still is the parent", []string{"1.0.0", "1.1.0 deleted@5", "1.2.0"},
+			map[string]string{"1.2.0": "1.1.0"}},
+		{"yanks do not matter", []string{"1.0.0", "1.1.0 yanked", "1.2.0"},
+			map[string]string{"1.2.0": "1.1.0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := versions(tt.history...)
+			for v, want := range tt.want {
+				i := indexOf(vs, v)
+				if i < 0 {
+					t.Fatalf("no version %s", v)
+				}
+				got := ""
+				if p := parentOf(vs, i); p != nil {
+					got = p.Version
+				}
+				if got != want {
+					t.Errorf("parent of %s = %q, want %q", v, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestMainOf(t *testing.T) {
+	tests := []struct {
+		name    string
+		latest  string
+		history []string
+		want    string
+	}{
+		{"the latest", "1.1.0", []string{"1.0.0", "1.1.0", "2.0.0 yanked"}, "1.1.0"},
+		{"every version yanked: the highest release", "", []string{"1.0.0 yanked", "2.0.0 yanked", "3.0.0-rc.1 yanked"}, "2.0.0"},
+		{"every version yanked, only prereleases", "", []string{"1.0.0-a yanked", "1.0.0-b yanked"}, "1.0.0-b"},
+		{"deleted versions never", "", []string{"1.0.0 yanked", "2.0.0 deleted@3"}, "1.0.0"},
+		{"every version deleted", "", []string{"1.0.0 deleted@3"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if v := mainOf(&store.Package{Latest: tt.latest}, versions(tt.history...)); v != nil {
+				got = v.Version
+			}
+			if got != tt.want {
+				t.Errorf("main = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	base, max := time.Second, time.Minute
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute, time.Minute}
+	for n, w := range want {
+		if got := backoff(base, max, n); got != w {
+			t.Errorf("backoff after %d failures = %v, want %v", n, got, w)
+		}
+	}
+	if got := backoff(base, max, 1000); got != max {
+		t.Errorf("backoff after many failures = %v, want the cap", got)
+	}
+}
