@@ -47,11 +47,7 @@ type app struct {
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(newLogHandler(cfg, w))
 }
 
 // openApp opens the store, blob store, cache and limiter and builds the

@@ -40,11 +40,13 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	for _, v := range cfg.Unknown {
 		log.Warn("unknown variable in the .env file, ignored", "variable", v)
 	}
-	a, err := openApp(ctx, cfg, log, nil)
+	met := newServeMetrics(cfg, log)
+	a, err := openApp(ctx, cfg, log, met.observer())
 	if err != nil {
 		return startupError(err)
 	}
 	defer a.Close()
+	met.watch(a)
 
 	checks := []api.Check{
 		{Name: "database", Critical: true, Run: a.store.Ping},
@@ -60,6 +62,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		Checks: checks, Version: version, Started: started,
 	})
 	srv := server.New(server.Options{
+		Metrics: met.mainHandler(), Observe: met.observe(),
 		Addr: cfg.Addr(), API: apiHandler, Logger: log,
 		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},
 		UploadTimeout: cfg.UploadTimeout,
@@ -69,6 +72,12 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v (set PORT or HOST)", cfg.Addr(), err)}
 	}
+	stopMetrics, err := met.listen(ctx)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer stopMetrics()
 	log.Info("dryad-registry serving", "url", "http://"+l.Addr().String(), "version", version, "data_dir", cfg.DataDir)
 	if ready != nil {
 		ready <- l.Addr().String()

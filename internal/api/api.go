@@ -173,7 +173,7 @@ func (a *API) limit(ctx context.Context, w http.ResponseWriter, lk limitKind, ke
 	}
 	res, err := a.lim.Allow(ctx, scope+":"+key, l)
 	if err != nil {
-		a.log.Warn("rate limiter unavailable", "err", err)
+		a.log.WarnContext(ctx, "rate limiter unavailable", "err", err)
 		return nil
 	}
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(l.Burst))

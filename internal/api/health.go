@@ -41,7 +41,7 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 			cr.Error = errs.Message(err)
 			if errs.KindOf(err) == errs.Internal {
 				cr.Error = "check failed; see the server log"
-				a.log.Error("health check failed", "check", c.Name, "err", err)
+				a.log.ErrorContext(ctx, "health check failed", "check", c.Name, "err", err)
 			}
 			if c.Critical {
 				rep.Status = "unhealthy"

@@ -97,7 +97,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password, ip string) 
 	}{{acctKey, loginAccountLimit}, {ipKey, loginClientLimit}} {
 		r, err := s.limiter.Peek(ctx, k.key, k.l)
 		if err != nil {
-			s.log.Warn("login rate limit unavailable", "err", err)
+			s.log.WarnContext(ctx, "login rate limit unavailable", "err", err)
 			continue
 		}
 		if !r.Allowed {
@@ -135,12 +135,12 @@ func (s *Service) Authenticate(ctx context.Context, login, password, ip string) 
 		if h, err := s.hasher.Hash(password); err == nil {
 			u.PasswordHash = h
 			if err := s.store.UpdateUser(ctx, u); err != nil {
-				s.log.Warn("upgrading a password hash", "user", u.Username, "err", err)
+				s.log.WarnContext(ctx, "upgrading a password hash", "user", u.Username, "err", err)
 			}
 		}
 	}
 	if err := s.store.TouchLogin(ctx, u.ID, s.utcNow()); err != nil {
-		s.log.Warn("recording a login", "err", err)
+		s.log.WarnContext(ctx, "recording a login", "err", err)
 	}
 	s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "login", Target: u.Username, Outcome: store.OutcomeSuccess})
 	return u, nil

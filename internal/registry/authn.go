@@ -77,7 +77,7 @@ func (s *Service) authenticateToken(ctx context.Context, secret string) (*auth.P
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchInterval {
 		if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
-			s.log.Warn("recording token use", "err", err)
+			s.log.WarnContext(ctx, "recording token use", "err", err)
 		}
 	}
 	scopes := make([]auth.Scope, len(t.Scopes))

@@ -57,7 +57,7 @@ func (s *Service) OpenArchive(ctx context.Context, ref *ArchiveRef) (blob.File, 
 	f, err := s.blobs.Open(ctx, ref.Checksum)
 	if errors.Is(err, errs.NotFound) {
 		// The row exists but its archive does not: storage was damaged.
-		s.log.Error("archive missing for a published version", "package", ref.Package, "version", ref.Version, "checksum", ref.Checksum)
+		s.log.ErrorContext(ctx, "archive missing for a published version", "package", ref.Package, "version", ref.Version, "checksum", ref.Checksum)
 		return nil, errs.Errorf(errs.Unavailable, "the archive of %s@%s is temporarily unavailable", ref.Package, ref.Version)
 	}
 	return f, err
@@ -71,7 +71,7 @@ func (s *Service) CountDownload(ctx context.Context, ref *ArchiveRef) {
 	// documents to refresh without a lookup.
 	key := strconv.FormatInt(ref.PackageID, 10) + ":" + strconv.FormatInt(ref.VersionID, 10) + ":" + s.utcNow().Format(time.DateOnly)
 	if err := s.counters.Add(ctx, key, 1); err != nil {
-		s.log.Warn("counting a download", "err", err)
+		s.log.WarnContext(ctx, "counting a download", "err", err)
 	}
 }
 

@@ -87,7 +87,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	readmeHTML := ""
 	if len(pkg.Readme) > 0 {
 		if readmeHTML, err = s.md.Render(pkg.Readme); err != nil {
-			s.log.Warn("rendering README", "package", m.Name, "err", err)
+			s.log.WarnContext(ctx, "rendering README", "package", m.Name, "err", err)
 		}
 	}
 
@@ -142,7 +142,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
-	s.log.Info("published", "package", pk.Name, "version", v.Version, "checksum", sum, "size", v.Size,
+	s.log.InfoContext(ctx, "published", "package", pk.Name, "version", v.Version, "checksum", sum, "size", v.Size,
 		"user", p.Username, "upload_sha256", upload.sum())
 	return &Published{
 		Package: pk.Name, Version: v.Version, Checksum: sum, Size: v.Size, Files: v.FileCount,
@@ -182,6 +182,10 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 			}
 		}
 
+		// Known before the immutability check, so that a refused republish
+		// of the same bytes does not drop the archive the existing version
+		// owns (dropOrphanBlob).
+		v.PackageID = pk.ID
 		existing, err := tx.GetVersion(ctx, pk.ID, v.Key)
 		switch {
 		case err == nil && existing.DeletedAt != nil:
@@ -298,7 +302,7 @@ func (s *Service) dropOrphanBlob(ctx context.Context, sum string, v *store.Versi
 		}
 	}
 	if err := s.blobs.Delete(ctx, sum); err != nil {
-		s.log.Warn("removing the archive of a failed publish", "checksum", sum, "err", err)
+		s.log.WarnContext(ctx, "removing the archive of a failed publish", "checksum", sum, "err", err)
 	}
 }
 

@@ -252,7 +252,7 @@ func newGeneration() string {
 // change, on every instance sharing the cache.
 func (s *Service) invalidatePackage(ctx context.Context, norm string) {
 	if err := s.cache.Set(context.WithoutCancel(ctx), "gen:"+norm, []byte(newGeneration()), generationTTL); err != nil {
-		s.log.Warn("invalidating cache", "package", norm, "err", err)
+		s.log.WarnContext(ctx, "invalidating cache", "package", norm, "err", err)
 	}
 }
 

@@ -147,7 +147,7 @@ func (s *Service) audit(ctx context.Context, e *store.AuditEvent) {
 		e.At = s.utcNow()
 	}
 	if err := s.store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Error("recording audit event", "action", e.Action, "err", err)
+		s.log.ErrorContext(ctx, "recording audit event", "action", e.Action, "err", err)
 	}
 }
 

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/config"
+	"github.com/dryad-lang/registry/internal/metrics"
+	"github.com/dryad-lang/registry/internal/registry"
+)
+
+// serveMetrics is the metrics side of a running registry: nothing when
+// ENABLE_METRICS=false; /metrics on the main port, or on METRICS_PORT when
+// that is set (and then not on the main port).
+type serveMetrics struct {
+	m   *metrics.Metrics // nil when off
+	cfg *config.Config
+	log *slog.Logger
+}
+
+func newServeMetrics(cfg *config.Config, log *slog.Logger) *serveMetrics {
+	s := &serveMetrics{cfg: cfg, log: log}
+	if cfg.EnableMetrics {
+		s.m = metrics.New(metrics.Options{Version: version, Logger: log})
+	}
+	return s
+}
+
+// observer is what the registry service reports events to (nil when off:
+// the service then counts nothing).
+func (s *serveMetrics) observer() registry.Observer {
+	if s.m == nil {
+		return nil
+	}
+	return s.m
+}
+
+// watch adds the collectors read at each scrape: the database pool and the
+// git queue.
+func (s *serveMetrics) watch(a *app) {
+	if s.m == nil {
+		return
+	}
+	s.m.WatchStore(a.store)
+	s.m.WatchGitQueue(a.store.CountGitJobs)
+}
+
+// observe is the request middleware of server.Options.Observe.
+func (s *serveMetrics) observe() func(func(*http.Request) string, http.Handler) http.Handler {
+	if s.m == nil {
+		return nil
+	}
+	return s.m.Observe
+}
+
+// mainHandler serves /metrics on the main port, unless metrics are off or
+// have their own port.
+func (s *serveMetrics) mainHandler() http.Handler {
+	if s.m == nil || s.cfg.MetricsPort != 0 {
+		return nil
+	}
+	return s.m.Handler()
+}
+
+// listen serves /metrics on METRICS_PORT (at HOST) until ctx ends, and
+// returns the function that stops it; it does nothing without that port.
+func (s *serveMetrics) listen(ctx context.Context) (stop func(), err error) {
+	if s.m == nil || s.cfg.MetricsPort == 0 {
+		return func() {}, nil
+	}
+	l, err := net.Listen("tcp", s.cfg.MetricsAddr())
+	if err != nil {
+		return nil, &exitError{code: 1, msg: fmt.Sprintf("cannot listen for metrics on %s: %v (set METRICS_PORT)", s.cfg.MetricsAddr(), err)}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.m.Handler())
+	srv := &http.Server{
+		Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	s.log.Info("metrics served separately", "url", "http://"+l.Addr().String()+"/metrics")
+	return func() {
+		close(stopped)
+		<-done
+	}, nil
+}

@@ -1,0 +1,248 @@
+// Package metrics exposes the registry's Prometheus metrics: HTTP requests
+// by route, publishes, downloads, cache, rate limits, the database pool,
+// the git queue and build information.
+//
+// Every Metrics has its own prometheus.Registry (never the global default),
+// so several registries can run in one process, as the tests do.
+package metrics
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// namespace prefixes every metric of the registry.
+const namespace = "dryad"
+
+// Options configure New.
+type Options struct {
+	// Version is the registry's version, for dryad_build_info.
+	Version string
+	// Logger receives scrape-time failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// Metrics holds the registry's collectors. It implements registry.Observer.
+type Metrics struct {
+	reg *prometheus.Registry
+	log *slog.Logger
+
+	requests       *prometheus.HistogramVec
+	inFlight       prometheus.Gauge
+	published      prometheus.Counter
+	publishFailed  *prometheus.CounterVec
+	downloads      prometheus.Counter
+	cache          *prometheus.CounterVec
+	rateLimited    *prometheus.CounterVec
+	mirrorFailures prometheus.Counter
+}
+
+var _ registry.Observer = (*Metrics)(nil)
+
+// New returns the metrics of one registry.
+func New(o Options) *Metrics {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Metrics{reg: prometheus.NewRegistry(), log: o.Logger}
+	m.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Subsystem: "http", Name: "request_duration_seconds",
+		Help: "Time to answer HTTP requests, by route pattern, method and status; its _count is the number of requests.",
+		// From a cached metadata answer (sub-millisecond) to a large upload.
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+	}, []string{"route", "method", "status"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Subsystem: "http", Name: "requests_in_flight",
+		Help: "HTTP requests being served.",
+	})
+	m.published = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Name: "publishes_total", Help: "Versions published.",
+	})
+	m.publishFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "publish_failures_total", Help: "Publishes refused or failed, by reason.",
+	}, []string{"reason"})
+	m.downloads = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Name: "downloads_total", Help: "Package archives served.",
+	})
+	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "cache_requests_total", Help: "Package metadata looked up in the cache, by result (hit, miss).",
+	}, []string{"result"})
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "rate_limited_total", Help: "Requests refused by a rate limit, by scope.",
+	}, []string{"scope"})
+	m.mirrorFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "git", Name: "mirror_failures_total", Help: "Failed pushes to the git mirror.",
+	})
+	// Both results exist from the start, so a hit ratio is defined at once.
+	m.cache.WithLabelValues("hit")
+	m.cache.WithLabelValues("miss")
+
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "build_info", Help: "Always 1; the labels describe the running build.",
+	}, []string{"version", "goversion"})
+	buildInfo.WithLabelValues(o.Version, runtime.Version()).Set(1)
+
+	m.reg.MustRegister(m.requests, m.inFlight, m.published, m.publishFailed, m.downloads, m.cache,
+		m.rateLimited, m.mirrorFailures, buildInfo,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry is the Prometheus registry holding the metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: 4,
+		Timeout:             10 * time.Second,
+	})
+}
+
+// Published counts a published version.
+func (m *Metrics) Published() { m.published.Inc() }
+
+// PublishFailed counts a failed publish; reason is one of the registry's
+// few fixed reasons.
+func (m *Metrics) PublishFailed(reason string) { m.publishFailed.WithLabelValues(reason).Inc() }
+
+// Downloaded counts a served archive.
+func (m *Metrics) Downloaded() { m.downloads.Inc() }
+
+// CacheHit counts a metadata cache lookup.
+func (m *Metrics) CacheHit(hit bool) {
+	if hit {
+		m.cache.WithLabelValues("hit").Inc()
+	} else {
+		m.cache.WithLabelValues("miss").Inc()
+	}
+}
+
+// RateLimited counts a request refused by a rate limit.
+func (m *Metrics) RateLimited(scope string) { m.rateLimited.WithLabelValues(scope).Inc() }
+
+// MirrorFailed counts a failed push to the git mirror.
+func (m *Metrics) MirrorFailed() { m.mirrorFailures.Inc() }
+
+// Observe wraps next to time every request, labelled by the route pattern
+// the request matched (pattern returns it; never the raw path, whose values
+// are unbounded), the method and the status. It fits server.Options.Observe.
+func (m *Metrics) Observe(pattern func(*http.Request) string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inFlight.Inc()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			m.inFlight.Dec()
+			status := sw.status
+			v := recover()
+			if status == 0 {
+				status = http.StatusOK
+				if v != nil {
+					// The recovery outside answers 500.
+					status = http.StatusInternalServerError
+				}
+			}
+			m.requests.WithLabelValues(route(pattern(r)), method(r.Method), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+			if v != nil {
+				panic(v)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// route drops the method from a ServeMux pattern ("GET /api/packages/{name}"):
+// the method is its own label.
+func route(p string) string {
+	if i := strings.IndexByte(p, ' '); i >= 0 {
+		p = p[i+1:]
+	}
+	if p == "" {
+		return "unmatched"
+	}
+	return p
+}
+
+// method bounds the method label: clients can send any token as a method.
+func method(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
+// statusWriter records the status of a response, keeping the optional
+// interfaces reachable (Unwrap for http.ResponseController, ReadFrom for
+// sendfile).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ReadFrom hands the reader to the connection's own ReadFrom unchanged,
+// where net/http uses sendfile for files.
+func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// WatchStore adds the database pool's gauges, read at each scrape.
+func (m *Metrics) WatchStore(s store.Store) {
+	m.reg.MustRegister(&poolCollector{s: s})
+}
+
+// GitQueue reports the git work queue: jobs waiting, and those among them
+// that failed at least once (mirror pushes that keep failing among them).
+type GitQueue func(ctx context.Context) (pending, failing int64, err error)
+
+// WatchGitQueue adds the git queue's gauges, read at each scrape.
+func (m *Metrics) WatchGitQueue(q GitQueue) {
+	m.reg.MustRegister(&gitCollector{q: q, log: m.log})
+}
