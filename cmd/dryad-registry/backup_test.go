@@ -11,13 +11,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/testenv"
@@ -484,4 +487,84 @@ func tarBytes(t *testing.T, files map[string]string) []byte {
 	}
 	tw.Close()
 	return buf.Bytes()
+}
+
+// --with-git copies the repositories of GIT_DIR, each under its writers'
+// lock, and restore puts them back as git sees them: same refs, same
+// objects, a clean fsck.
+func TestBackupWithGit(t *testing.T) {
+	gitBin := testenv.LookPath(t, "git")
+	src := newTarget(t, "sqlite")
+	mustCommand(t, src, "verify") // creates the empty registry
+	repo := filepath.Join(src.DataDir, "git", "demo.git")
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gitBin, append([]string{"--git-dir", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.org", "GIT_COMMITTER_NAME=a",
+			"GIT_COMMITTER_EMAIL=a@example.org", "GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command(gitBin, "init", "--bare", "-q", repo).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	commit := func(msg string) string {
+		tree := git(repo, "mktree")
+		c := git(repo, "commit-tree", tree, "-m", msg)
+		git(repo, "update-ref", "refs/heads/main", c)
+		return c
+	}
+	first := commit("first")
+	git(repo, "tag", "v1.0.0", first)
+	os.MkdirAll(filepath.Join(src.DataDir, "git", ".tmp-half-made"), 0o755)
+
+	// While a writer holds the repository's lock the backup waits; what the
+	// writer did under it is in the backup.
+	lock, err := os.OpenFile(filepath.Join(repo, "dryad.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	done := make(chan string, 1)
+	go func() {
+		_, out, errOut := opsCommand(t, src, "backup", "--with-git", "--out", dir)
+		done <- out + errOut
+	}()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case out := <-done:
+		t.Fatalf("backup finished while a writer held the repository's lock:\n%s", out)
+	default:
+	}
+	second := commit("second")
+	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	lock.Close()
+	out := <-done
+	m := backupPathRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("backup --with-git:\n%s", out)
+	}
+	c := readBackup(t, m[1])
+	for _, name := range c.members {
+		if strings.Contains(name, ".tmp-") || strings.HasSuffix(name, "dryad.lock") {
+			t.Errorf("backup holds %s", name)
+		}
+	}
+
+	dst := newTarget(t, "sqlite")
+	mustCommand(t, dst, "restore", "--in", m[1])
+	restored := filepath.Join(dst.DataDir, "git", "demo.git")
+	if got := git(restored, "rev-parse", "refs/heads/main"); got != second {
+		t.Errorf("restored main = %s, want %s", got, second)
+	}
+	if got := git(restored, "rev-parse", "v1.0.0"); got != first {
+		t.Errorf("restored tag = %s, want %s", got, first)
+	}
+	git(restored, "fsck", "--strict")
 }
