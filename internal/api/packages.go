@@ -25,7 +25,7 @@ func (a *API) getPackage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, etag := doc.Render(httpx.ClientOf(r).BaseURL)
+	body, etag := a.reg.RenderDocument(doc, httpx.ClientOf(r).BaseURL)
 	h := w.Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "no-cache")

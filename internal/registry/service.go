@@ -86,6 +86,7 @@ type Service struct {
 	opts     Options
 
 	flushMu sync.Mutex
+	renders renderMemo
 }
 
 // New returns a Service.
