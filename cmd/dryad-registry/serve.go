@@ -11,6 +11,7 @@ import (
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/server"
+	"github.com/dryad-lang/registry/internal/web"
 )
 
 // downloadFlushInterval is how often buffered download counts reach the
@@ -61,9 +62,17 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		APIRate: cfg.APIRateLimit, UploadRate: cfg.UploadRateLimit, UploadTimeout: cfg.UploadTimeout,
 		Checks: checks, Version: version, Started: started,
 	})
+	webUI, err := web.New(web.Options{
+		Registry: a.registry, Logger: log, Name: cfg.RegistryName, Description: cfg.RegistryDescription,
+		UploadTimeout: cfg.UploadTimeout, Limiter: a.limiter, UploadRate: cfg.UploadRateLimit, FormRate: cfg.APIRateLimit,
+		Version: version,
+	})
+	if err != nil {
+		return startupError(err)
+	}
 	srv := server.New(server.Options{
 		Metrics: met.mainHandler(), Observe: met.observe(),
-		Addr: cfg.Addr(), API: apiHandler, Logger: log,
+		Addr: cfg.Addr(), API: apiHandler, Logger: log, Web: webUI,
 		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},
 		UploadTimeout: cfg.UploadTimeout,
 	})
