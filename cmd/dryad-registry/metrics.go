@@ -40,14 +40,14 @@ func (s *serveMetrics) observer() registry.Observer {
 	return s.m
 }
 
-// watch adds the collectors read at each scrape: the database pool and the
-// git queue.
+// watch adds the collectors read at each scrape: the database pool, the
+// git queue and the mirror failures.
 func (s *serveMetrics) watch(a *app) {
 	if s.m == nil {
 		return
 	}
 	s.m.WatchStore(a.store)
-	s.m.WatchGitQueue(a.store.CountGitJobs)
+	s.m.WatchGit(a.store)
 }
 
 // observe is the request middleware of server.Options.Observe.

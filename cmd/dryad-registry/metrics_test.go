@@ -121,6 +121,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"dryad_db_waits_total", nil, 0},
 		{"dryad_git_queue_jobs", nil, 0},
 		{"dryad_git_queue_failing_jobs", nil, 0},
+		{"dryad_git_mirror_failing_packages", nil, 0},
 		{"dryad_build_info", []string{"version", "dev"}, 1},
 		{"go_goroutines", nil, 1},
 	} {

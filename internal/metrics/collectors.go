@@ -42,33 +42,40 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolWaited, prometheus.CounterValue, s.WaitDuration.Seconds())
 }
 
-// gitCollector counts the git queue at each scrape. The queue lives in the
-// database, so every instance reports the same, registry-wide numbers.
+// gitCollector counts the git queue and the failing mirrors at each
+// scrape. Both live in the database, so every instance reports the same,
+// registry-wide numbers.
 type gitCollector struct {
-	q   GitQueue
+	g   GitState
 	log *slog.Logger
 }
 
 var (
 	gitPending = prometheus.NewDesc(namespace+"_git_queue_jobs", "Git jobs waiting (commits, tags, mirror pushes).", nil, nil)
 	gitFailing = prometheus.NewDesc(namespace+"_git_queue_failing_jobs", "Waiting git jobs that failed at least once.", nil, nil)
+	gitMirror  = prometheus.NewDesc(namespace+"_git_mirror_failing_packages", "Packages whose last push to the git mirror failed.", nil, nil)
 )
 
 func (c *gitCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- gitPending
 	ch <- gitFailing
+	ch <- gitMirror
 }
 
 func (c *gitCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	pending, failing, err := c.q(ctx)
-	if err != nil {
-		// Leaving the gauges out makes "absent" alerts fire, rather than
-		// reporting a made-up zero.
+	// A gauge that cannot be read is left out, so that "absent" alerts
+	// fire, rather than reported as a made-up zero.
+	if pending, failing, err := c.g.CountGitJobs(ctx); err != nil {
 		c.log.Warn("metrics: counting the git queue", "err", err)
-		return
+	} else {
+		ch <- prometheus.MustNewConstMetric(gitPending, prometheus.GaugeValue, float64(pending))
+		ch <- prometheus.MustNewConstMetric(gitFailing, prometheus.GaugeValue, float64(failing))
 	}
-	ch <- prometheus.MustNewConstMetric(gitPending, prometheus.GaugeValue, float64(pending))
-	ch <- prometheus.MustNewConstMetric(gitFailing, prometheus.GaugeValue, float64(failing))
+	if sum, err := c.g.MirrorSummary(ctx, 0); err != nil {
+		c.log.Warn("metrics: reading the mirror state", "err", err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(gitMirror, prometheus.GaugeValue, float64(sum.Failing))
+	}
 }

@@ -40,14 +40,13 @@ type Metrics struct {
 	reg *prometheus.Registry
 	log *slog.Logger
 
-	requests       *prometheus.HistogramVec
-	inFlight       prometheus.Gauge
-	published      prometheus.Counter
-	publishFailed  *prometheus.CounterVec
-	downloads      prometheus.Counter
-	cache          *prometheus.CounterVec
-	rateLimited    *prometheus.CounterVec
-	mirrorFailures prometheus.Counter
+	requests      *prometheus.HistogramVec
+	inFlight      prometheus.Gauge
+	published     prometheus.Counter
+	publishFailed *prometheus.CounterVec
+	downloads     prometheus.Counter
+	cache         *prometheus.CounterVec
+	rateLimited   *prometheus.CounterVec
 }
 
 var _ registry.Observer = (*Metrics)(nil)
@@ -83,9 +82,6 @@ func New(o Options) *Metrics {
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "rate_limited_total", Help: "Requests refused by a rate limit, by scope.",
 	}, []string{"scope"})
-	m.mirrorFailures = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: namespace, Subsystem: "git", Name: "mirror_failures_total", Help: "Failed pushes to the git mirror.",
-	})
 	// Both results exist from the start, so a hit ratio is defined at once.
 	m.cache.WithLabelValues("hit")
 	m.cache.WithLabelValues("miss")
@@ -96,7 +92,7 @@ func New(o Options) *Metrics {
 	buildInfo.WithLabelValues(o.Version, runtime.Version()).Set(1)
 
 	m.reg.MustRegister(m.requests, m.inFlight, m.published, m.publishFailed, m.downloads, m.cache,
-		m.rateLimited, m.mirrorFailures, buildInfo,
+		m.rateLimited, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -137,9 +133,6 @@ func (m *Metrics) CacheHit(hit bool) {
 
 // RateLimited counts a request refused by a rate limit.
 func (m *Metrics) RateLimited(scope string) { m.rateLimited.WithLabelValues(scope).Inc() }
-
-// MirrorFailed counts a failed push to the git mirror.
-func (m *Metrics) MirrorFailed() { m.mirrorFailures.Inc() }
 
 // Observe wraps next to time every request, labelled by the route pattern
 // the request matched (pattern returns it; never the raw path, whose values
@@ -238,11 +231,17 @@ func (m *Metrics) WatchStore(s store.Store) {
 	m.reg.MustRegister(&poolCollector{s: s})
 }
 
-// GitQueue reports the git work queue: jobs waiting, and those among them
-// that failed at least once (mirror pushes that keep failing among them).
-type GitQueue func(ctx context.Context) (pending, failing int64, err error)
+// GitState is where the git queue and the mirror state are read: the
+// metadata store, shared by every instance.
+type GitState interface {
+	// CountGitJobs counts the jobs waiting, and those that failed at least once.
+	CountGitJobs(ctx context.Context) (pending, failing int64, err error)
+	// MirrorSummary sums up the mirror state of every package.
+	MirrorSummary(ctx context.Context, limit int) (*store.MirrorSummary, error)
+}
 
-// WatchGitQueue adds the git queue's gauges, read at each scrape.
-func (m *Metrics) WatchGitQueue(q GitQueue) {
-	m.reg.MustRegister(&gitCollector{q: q, log: m.log})
+// WatchGit adds the gauges of the git queue and of mirror failures, read
+// at each scrape.
+func (m *Metrics) WatchGit(g GitState) {
+	m.reg.MustRegister(&gitCollector{g: g, log: m.log})
 }
