@@ -44,6 +44,8 @@ type app struct {
 	limiter  ratelimit.Limiter
 	registry *registry.Service
 	closers  []func() error
+	// gitWake wakes the git worker when the registry queued git work.
+	gitWake chan struct{}
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -53,7 +55,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 // openApp opens the store, blob store, cache and limiter and builds the
 // registry service.
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs registry.Observer) (*app, error) {
-	a := &app{cfg: cfg, log: log}
+	a := &app{cfg: cfg, log: log, gitWake: make(chan struct{}, 1)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -143,7 +145,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
-		CSRFKey: deriveKey(cfg.JWTSecret, "csrf"), Domain: cfg.Domain, Observer: obs,
+		CSRFKey: deriveKey(cfg.JWTSecret, "csrf"), Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit,
 	})
 	if err != nil {
 		return nil, err

@@ -56,6 +56,11 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	if a.health != nil {
 		checks = append(checks, api.Check{Name: "redis", Run: a.health.Check})
 	}
+	git, err := openGit(a)
+	if err != nil {
+		return startupError(err)
+	}
+	checks = append(checks, git.check)
 	started := time.Now()
 	apiHandler := api.New(api.Options{
 		Registry: a.registry, Limiter: a.limiter, Logger: log,
@@ -74,7 +79,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		Metrics: met.mainHandler(), Observe: met.observe(),
 		Addr: cfg.Addr(), API: apiHandler, Logger: log, Web: webUI,
 		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},
-		UploadTimeout: cfg.UploadTimeout,
+		UploadTimeout: cfg.UploadTimeout, Git: git.handler,
 	})
 
 	l, err := net.Listen("tcp", cfg.Addr())
@@ -114,6 +119,14 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 			}
 		}
 	}()
+
+	if git.worker != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			git.worker.Run(bg)
+		}()
+	}
 
 	err = srv.Serve(ctx, l)
 	stopBG()

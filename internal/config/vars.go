@@ -88,7 +88,7 @@ var vars = []variable{
 		set: func(*Config, string) error { return nil }},
 	{name: "GIT_DIR", doc: "folder of the packages' git repositories; empty: DATA_DIR/git",
 		set: func(c *Config, v string) error { c.GitDir = v; return nil }},
-	{name: "GIT_MIRROR_URL", secret: true, doc: "push every package repository to this URL template ({name} is the package; ${VAR} is expanded)",
+	{name: "GIT_MIRROR_URL", secret: true, doc: "push every package repository to this URL template: {name} is the package, ${GITEA_TOKEN} (or ${GITEA_URL}, ${GITEA_ORG}, ${DOMAIN}) that setting",
 		set: func(c *Config, v string) error { c.GitMirrorURL = v; return nil }},
 	{name: "GITEA_URL", doc: "Gitea or Forgejo base URL; missing mirror repositories are created through its API",
 		set: func(c *Config, v string) error {
