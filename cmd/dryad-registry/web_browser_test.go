@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -294,7 +295,7 @@ func showcase(t *testing.T, r *testRegistry) {
 // of XSS payloads renders harmlessly, and a form sent without its CSRF
 // token is refused. With -screenshots it rewrites docs/screenshots.
 func TestBrowser(t *testing.T) {
-	r := startRegistry(t, regOptions{})
+	r := startRegistry(t, regOptions{Env: map[string]string{"MAX_PACKAGE_SIZE": "2MB"}})
 	showcase(t, r)
 	b := startBrowser(t, r.URL)
 
@@ -417,6 +418,32 @@ func TestBrowser(t *testing.T) {
 	b.expectText("article.markdown strong", "well tested")
 	b.expectText("#install-cmd", "oak install acorn")
 	b.expectText("#clone-cmd", r.URL+"/git/acorn.git")
+
+	// Drag and drop: a file dropped on the zone is checked before sending
+	// (too large here), and the server's refusal of a republish is shown
+	// in place.
+	b.open("/upload")
+	drop := func(name, js string) {
+		b.t.Helper()
+		b.do("drop "+name, chromedp.Evaluate[chromedp.Void](`(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File([`+js+`], `+fmt.Sprintf("%q", name)+`, {type: 'application/gzip'}));
+			const zone = document.getElementById('dropzone');
+			zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+			zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+		})()`))
+	}
+	drop("huge.tar.gz", "new Uint8Array(3 * 1024 * 1024)")
+	b.expectText("#upload-error", "is 3 MB; the largest accepted is 2 MB")
+	drop("acorn-again.tar.gz", "Uint8Array.from(atob("+fmt.Sprintf("%q", base64.StdEncoding.EncodeToString(archive))+"), c => c.charCodeAt(0))")
+	b.expectText("#dropzone-file", "acorn-again.tar.gz")
+	b.do("publish again", chromedp.Click(chromedp.ID("upload-button")))
+	value(b, "wait for the refusal", chromedp.Poll[bool](`document.getElementById('upload-form').getAttribute('data-state') === 'failed'`,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout)))
+	b.expectText("#upload-error", "acorn@1.0.0 already exists")
+	if !b.eval("progress hidden", `document.getElementById('upload-progress').hidden && !document.getElementById('upload-button').disabled`) {
+		t.Error("after a refused upload the progress bar stays, or the button stays disabled")
+	}
 
 	// Search finds it, from the home page's search box.
 	b.open("/")

@@ -193,17 +193,37 @@ func registrationField(msg string) string {
 }
 
 // sentence starts a message with a capital letter and ends it with a full
-// stop, as the page shows it.
+// stop, as a form shows it. Only for messages about accounts, tokens and
+// passwords: a message that may start with a package name goes through
+// period instead, since capitalising would change the name.
 func sentence(s string) string {
-	s = strings.TrimSpace(s)
+	s = period(s)
 	if s == "" {
 		return s
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// period ends a message with a full stop. Its first word is capitalised
+// only when it is one of the plain words the registry's messages start
+// with, never when it may be a package or user name.
+func period(s string) string {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
 		s += "."
 	}
+	first, _, _ := strings.Cut(s, " ")
+	if plainWords[first] {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
 	return s
+}
+
+// plainWords start registry messages and are never names.
+var plainWords = map[string]bool{
+	"a": true, "action": true, "admins": true, "choose": true, "dependency": true, "internal": true, "log": true,
+	"malformed": true, "multipart": true, "no": true, "package": true, "send": true, "sign": true, "the": true,
+	"there": true, "this": true, "too": true, "unknown": true, "upload": true, "user": true, "you": true, "your": true,
 }
 
 // logoutForm serves GET /logout: a button, since signing out changes state

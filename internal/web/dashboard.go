@@ -269,7 +269,7 @@ func (w *Web) manageError(rw http.ResponseWriter, r *http.Request, err error) er
 	case errs.Internal, errs.Unauthenticated, errs.NotFound, errs.Gone:
 		return err
 	}
-	return w.showManage(rw, r, errs.KindOf(err).Status(), sentence(errs.Message(err)))
+	return w.showManage(rw, r, errs.KindOf(err).Status(), period(errs.Message(err)))
 }
 
 type deleteData struct {
@@ -335,7 +335,7 @@ func (w *Web) deletePackage(rw http.ResponseWriter, r *http.Request) error {
 		case errs.Internal, errs.Unauthenticated, errs.NotFound, errs.Gone:
 			return err
 		}
-		return w.showDelete(rw, r, errs.KindOf(err).Status(), version, sentence(errs.Message(err)))
+		return w.showDelete(rw, r, errs.KindOf(err).Status(), version, period(errs.Message(err)))
 	}
 	if version != "" {
 		setFlash(rw, r, "success", "Deleted "+name+"@"+version+".")

@@ -167,7 +167,7 @@ func (w *Web) funcs() template.FuncMap {
 		"add_f":     func(a, b float64) float64 { return a + b },
 		"initial":   initial,
 		"parent":    parentPath,
-		"sentence":  sentence,
+		"period":    period,
 		"dict":      dict,
 	}
 }

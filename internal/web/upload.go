@@ -52,13 +52,13 @@ func (w *Web) upload(rw http.ResponseWriter, r *http.Request) error {
 			w.log.ErrorContext(r.Context(), "web upload failed", "err", err, "request_id", httpx.RequestID(r.Context()))
 		}
 		if wantsJSON {
-			return writeJSON(rw, kind.Status(), map[string]string{"error": kind.Code(), "message": sentence(errs.Message(err))})
+			return writeJSON(rw, kind.Status(), map[string]string{"error": kind.Code(), "message": period(errs.Message(err))})
 		}
 		if kind == errs.Unauthenticated || kind == errs.Forbidden && errors.Is(err, errCSRF) {
 			return err
 		}
 		w.render(rw, r, kind.Status(), "upload", meta{Title: "Upload a package", NoIndex: true},
-			uploadData{MaxSize: w.reg.MaxPackageSize(), Error: sentence(errs.Message(err))})
+			uploadData{MaxSize: w.reg.MaxPackageSize(), Error: period(errs.Message(err))})
 		return nil
 	}
 	msg := "Published " + pub.name + "@" + pub.version + "."
