@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"io"
 	"mime/multipart"
@@ -12,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // webClient is a browser without JavaScript: it keeps cookies, sends forms
@@ -791,5 +796,41 @@ func BenchmarkWebPackagePage(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		get()
+	}
+}
+
+// TestWebDatabaseDown checks that pages fail in the site's layout when
+// PostgreSQL goes away: the status of the failure, the request id to quote,
+// and no detail of the database error.
+func TestWebDatabaseDown(t *testing.T) {
+	dbURL := testenv.NewPostgresDatabase(t)
+	r := startRegistry(t, regOptions{DatabaseURL: dbURL})
+	c := newWebClient(t, r)
+	c.page(200, "/")
+
+	u, _ := url.Parse(dbURL)
+	conn, err := pgx.Connect(context.Background(), testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "DROP DATABASE "+strings.TrimPrefix(u.Path, "/")+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/search?q=x", "/packages/anything", "/users/someone"} {
+		res := c.get(path)
+		body := string(res.Body)
+		if res.Status < 500 || !strings.Contains(body, `class="error-page"`) || !strings.Contains(body, res.Header.Get("X-Request-ID")) {
+			t.Errorf("GET %s with the database gone: %d\n%.1500s", path, res.Status, body)
+		}
+		for _, leak := range []string{"pgx", "SQLSTATE", "database \"", "dial tcp", "postgres"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("GET %s: the page shows %q", path, leak)
+			}
+		}
+		checkPageHeaders(t, path, res.Header)
+	}
+	if !strings.Contains(r.Logs(), "request_id=") {
+		t.Error("the failure was not logged with its request id")
 	}
 }
