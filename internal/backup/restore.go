@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -124,7 +125,16 @@ func Restore(ctx context.Context, path string, o RestoreOptions) (*Manifest, err
 			}
 		}
 		r := &restorer{blobs: o.Blobs, gitDir: o.GitDir, insert: insert, wrote: &wrote}
-		return r.run(ctx, tar.NewReader(bufio.NewReaderSize(f, 1<<20)))
+		if err := r.run(ctx, tar.NewReader(bufio.NewReaderSize(f, 1<<20))); err != nil {
+			return err
+		}
+		if r.gitFiles > 0 {
+			// Git files are written without a sync each (thousands of
+			// small files); one sync makes them durable before the
+			// metadata commits.
+			syscall.Sync()
+		}
+		return nil
 	})
 	if err != nil {
 		cleanup()
@@ -142,6 +152,8 @@ type restorer struct {
 	gitDir string
 	insert store.InsertFunc
 	wrote  *bool
+	// gitFiles counts the git files written.
+	gitFiles int
 }
 
 func (r *restorer) run(ctx context.Context, tr *tar.Reader) error {
@@ -194,6 +206,7 @@ func (r *restorer) run(ctx context.Context, tr *tar.Reader) error {
 			if err := writeFile(filepath.Join(r.gitDir, filepath.FromSlash(rel)), body); err != nil {
 				return fmt.Errorf("restoring the git folder: %w", err)
 			}
+			r.gitFiles++
 		}
 		if _, err := io.Copy(io.Discard, body); err != nil {
 			return fmt.Errorf("reading the backup: %w", err)
@@ -256,10 +269,6 @@ func writeFile(path string, r io.Reader) error {
 		return err
 	}
 	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}
