@@ -14,6 +14,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dryad-lang/registry/internal/errs"
 )
@@ -102,7 +103,10 @@ func Check(ctx context.Context, r io.Reader) (*Manifest, error) {
 				}
 				counts.Archives++
 				counts.ArchiveBytes += h.Size
-			} else if _, err := gitPath(h.Name); err == nil {
+			} else if strings.HasPrefix(h.Name, gitDir) {
+				if _, err := gitPath(h.Name); err != nil {
+					return nil, corrupt("%v", err)
+				}
 				if !header.WithGit {
 					return nil, corrupt("member %s: git repositories in a backup whose header says none", h.Name)
 				}
