@@ -45,9 +45,10 @@ type PackageView struct {
 
 	Versions     []VersionDoc    `json:"versions"`
 	Dependencies []DependencyDoc `json:"dependencies"`
-	Dependents   []DependentDoc  `json:"dependents"`
-	Owners       []string        `json:"owners"`
-	Downloads    DownloadsDoc    `json:"downloads"`
+	// Dependents may lag other packages' changes by dependentsTTL.
+	Dependents []DependentDoc `json:"dependents"`
+	Owners     []string       `json:"owners"`
+	Downloads  DownloadsDoc   `json:"downloads"`
 	// Daily counts the package's downloads on each of the last StatsDays
 	// days, oldest first, zeros included.
 	Daily     []DayCount `json:"daily"`
@@ -83,26 +84,61 @@ func (s *Service) PackagePage(ctx context.Context, name, version string) (*Packa
 		vkey = versionKey(sv)
 	}
 	key := "page:" + s.generation(ctx, norm) + "/" + vkey
+	var view *PackageView
 	if b, ok, _ := s.cache.Get(ctx, key); ok {
 		var v PackageView
 		if json.Unmarshal(b, &v) == nil {
 			s.obs.CacheHit(true)
-			return &v, nil
+			view = &v
 		}
 	}
-	s.obs.CacheHit(false)
-	p, err := s.lookupPackage(ctx, name)
+	if view == nil {
+		s.obs.CacheHit(false)
+		p, err := s.lookupPackage(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if view, err = s.buildPackageView(ctx, p, version); err != nil {
+			return nil, err
+		}
+		if b, err := json.Marshal(view); err == nil {
+			s.cache.Set(ctx, key, b, metadataTTL)
+		}
+	}
+	// Dependents change when other packages publish, yank or delete, which
+	// does not touch this package's generation: they are cached apart, for
+	// a short while.
+	deps, err := s.cachedDependents(ctx, norm)
 	if err != nil {
 		return nil, err
 	}
-	view, err := s.buildPackageView(ctx, p, version)
-	if err != nil {
-		return nil, err
-	}
-	if b, err := json.Marshal(view); err == nil {
-		s.cache.Set(ctx, key, b, metadataTTL)
-	}
+	view.Dependents = deps
 	return view, nil
+}
+
+// dependentsTTL bounds how stale the dependents a page shows may be.
+const dependentsTTL = 30 * time.Second
+
+func (s *Service) cachedDependents(ctx context.Context, norm string) ([]DependentDoc, error) {
+	key := "dependents:" + norm
+	if b, ok, _ := s.cache.Get(ctx, key); ok {
+		var out []DependentDoc
+		if json.Unmarshal(b, &out) == nil {
+			return out, nil
+		}
+	}
+	deps, err := s.store.Dependents(ctx, norm)
+	if err != nil {
+		return nil, err
+	}
+	out := []DependentDoc{}
+	for _, d := range deps {
+		out = append(out, DependentDoc{Name: d.Name, Version: d.Version, Range: d.Range})
+	}
+	if b, err := json.Marshal(out); err == nil {
+		s.cache.Set(ctx, key, b, dependentsTTL)
+	}
+	return out, nil
 }
 
 func (s *Service) buildPackageView(ctx context.Context, p *store.Package, version string) (*PackageView, error) {
@@ -111,10 +147,6 @@ func (s *Service) buildPackageView(ctx context.Context, p *store.Package, versio
 		return nil, err
 	}
 	owners, err := s.store.ListOwners(ctx, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	deps, err := s.store.Dependents(ctx, p.NormalizedName)
 	if err != nil {
 		return nil, err
 	}
@@ -187,9 +219,6 @@ func (s *Service) buildPackageView(ctx context.Context, p *store.Package, versio
 		if vs[i].DeletedAt == nil {
 			view.Versions = append(view.Versions, webVersionDoc(p.Name, &vs[i]))
 		}
-	}
-	for _, d := range deps {
-		view.Dependents = append(view.Dependents, DependentDoc{Name: d.Name, Version: d.Version, Range: d.Range})
 	}
 	for _, o := range owners {
 		view.Owners = append(view.Owners, o.Username)

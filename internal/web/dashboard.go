@@ -278,7 +278,9 @@ type deleteData struct {
 	Target string
 	// Doomed are the versions that go.
 	Doomed []registry.VersionDoc
-	Error  string
+	// Dependents are read afresh: they are what the deletion may break.
+	Dependents []registry.DependentDoc
+	Error      string
 }
 
 // deleteConfirm serves GET /dashboard/packages/{name}/delete[?version=V]:
@@ -299,7 +301,11 @@ func (w *Web) showDelete(rw http.ResponseWriter, r *http.Request, status int, ve
 	if err != nil {
 		return err
 	}
-	d := deleteData{PackageView: v, Target: version, Error: msg}
+	deps, err := w.reg.Dependents(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	d := deleteData{PackageView: v, Target: version, Dependents: deps, Error: msg}
 	for _, ver := range v.Versions {
 		if version == "" || ver.Version == version {
 			d.Doomed = append(d.Doomed, ver)
