@@ -492,7 +492,7 @@ func (s *Service) archiveList(ctx context.Context, ref *ArchiveRef) ([]ArchiveEn
 		return nil
 	})
 	if err != nil {
-		s.log.Error("reading a stored archive", "package", ref.Package, "version", ref.Version, "err", err)
+		s.log.ErrorContext(ctx, "reading a stored archive", "package", ref.Package, "version", ref.Version, "err", err)
 		return nil, errs.Wrap(errs.Unavailable, err, "the archive of "+ref.Package+"@"+ref.Version+" cannot be read")
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })

@@ -278,7 +278,7 @@ func (w *Web) limit(ctx context.Context, rw http.ResponseWriter, scope, key stri
 	}
 	res, err := w.opts.Limiter.Allow(ctx, scope+":"+key, l)
 	if err != nil {
-		w.log.Warn("rate limiter unavailable", "err", err)
+		w.log.WarnContext(ctx, "rate limiter unavailable", "err", err)
 		return nil
 	}
 	if !res.Allowed {

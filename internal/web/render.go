@@ -82,7 +82,7 @@ type view struct {
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, page string, m meta, data any) {
 	pt, ok := w.pages[page]
 	if !ok {
-		w.log.Error("no such page template", "page", page)
+		w.log.ErrorContext(r.Context(), "no such page template", "page", page)
 		http.Error(rw, "internal error", http.StatusInternalServerError)
 		return
 	}
