@@ -389,7 +389,7 @@ func TestPublishMistakes(t *testing.T) {
 
 // randomText returns n bytes that gzip cannot shrink, so that an archive's
 // size follows its files'.
-func randomText(t *testing.T, n int) string {
+func randomText(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	rand.Read(b)
