@@ -177,6 +177,20 @@ func (b *tab) checkLabels() {
 	}
 }
 
+// checkNarrow opens pages on a phone-sized viewport and fails when one
+// is wider than the screen (content must wrap or scroll in its own box).
+func (b *tab) checkNarrow(paths ...string) {
+	b.t.Helper()
+	b.do("narrow the viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range paths {
+		b.open(p)
+		if w := value(b, "measure "+p, chromedp.Evaluate[float64](`document.documentElement.scrollWidth`)); w > 390 {
+			b.t.Errorf("%s is %v pixels wide on a 390-pixel screen", p, w)
+		}
+	}
+	b.do("restore the viewport", chromedp.EmulateViewport(1280, 800))
+}
+
 // screenshot saves the viewport as docs/screenshots/name.png when the
 // test runs with -screenshots.
 func (b *tab) screenshot(name string) {
@@ -465,6 +479,8 @@ func TestBrowser(t *testing.T) {
 	b.expectText(".pkg-badges", "yanked")
 	b.expectText(".alert.warning", "This version was yanked")
 
+	b.checkNarrow("/dashboard", "/upload", "/dashboard/packages/acorn", "/dashboard/packages/acorn/delete?version=1.0.0", "/users/quinn")
+
 	// A form sent without its CSRF token is refused.
 	b.open("/dashboard")
 	b.do("send the token form without its CSRF field", chromedp.Evaluate[chromedp.Void](`(() => {
@@ -523,6 +539,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the chart has %d bars, %d of them drawn; want 90 bars with at least 80 drawn", len(bars), drawn)
 	}
 	b.tallScreenshot("package", 1800)
+	b.checkNarrow("/", "/search?q=a", "/packages/canopy", "/packages/canopy/2.1.0/files/", "/packages/canopy/2.1.0/files/src/router.dryad", "/login", "/register", "/no/such/page")
 
 	if *writeScreenshots {
 		b.open("/search?q=json")
