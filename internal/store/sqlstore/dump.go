@@ -128,6 +128,9 @@ func (x q) dumpTable(ctx context.Context, tb *dumpTable, fn func(string, []strin
 			exprs[i] = "CAST(" + c.name + " AS TEXT)"
 		}
 	}
+	if err := x.checkColumns(ctx, tb); err != nil {
+		return err
+	}
 	if err := fn(tb.name, names, nil); err != nil {
 		return err
 	}
@@ -158,6 +161,34 @@ func (x q) dumpTable(ctx context.Context, tb *dumpTable, fn func(string, []strin
 		}
 	}
 	return x.wrap(rows.Err(), "dump of "+tb.name)
+}
+
+// derivedColumns are computed by the engine from the others, and rebuilt
+// when rows are inserted: PostgreSQL's search vector.
+var derivedColumns = map[string]bool{"packages.search": true}
+
+// checkColumns refuses to dump a table that has a column the dump does not
+// know, so that a migration adding one cannot make backups silently lose it.
+func (x q) checkColumns(ctx context.Context, tb *dumpTable) error {
+	rows, err := x.r.QueryContext(ctx, `SELECT * FROM `+tb.name+` WHERE 1 = 0`)
+	if err != nil {
+		return x.wrap(err, "dump of "+tb.name)
+	}
+	actual, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return x.wrap(err, "dump of "+tb.name)
+	}
+	for _, a := range actual {
+		known := derivedColumns[tb.name+"."+a]
+		for _, c := range tb.columns {
+			known = known || c.name == a
+		}
+		if !known {
+			return fmt.Errorf("sqlstore: column %s.%s is not part of dumps; add it to dumpTables", tb.name, a)
+		}
+	}
+	return nil
 }
 
 // dumpValue normalises a value as the engine returned it.

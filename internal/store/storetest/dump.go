@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,6 +217,24 @@ func testDumpLoad(t *testing.T, src store.Store, open func(t *testing.T) store.S
 				t.Errorf("failed load left rows in %s", d.Table)
 			}
 		}
+	}
+}
+
+// testUnknownColumn: a column that dumps do not know stops the dump, so a
+// migration that adds one cannot make backups silently lose it.
+func testUnknownColumn(t *testing.T, s store.Store) {
+	db, ok := s.(interface{ WriteDB() *sql.DB })
+	if !ok {
+		t.Skipf("%T gives no access to its database", s)
+	}
+	if _, err := db.WriteDB().ExecContext(ctx, `ALTER TABLE owners ADD COLUMN nickname TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Snapshot(ctx, func(tx store.Queries) error {
+		return s.(store.Dumper).Dump(ctx, tx, func(string, []string, []any) error { return nil })
+	})
+	if err == nil || !strings.Contains(err.Error(), "owners.nickname") {
+		t.Errorf("dump with an unknown column: %v", err)
 	}
 }
 

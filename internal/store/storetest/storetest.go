@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Snapshot", testSnapshot},
 		{"Times", testTimes},
 		{"DumpAndLoad", func(t *testing.T, s store.Store) { testDumpLoad(t, s, open) }},
+		{"DumpUnknownColumn", testUnknownColumn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
