@@ -42,6 +42,7 @@ type app struct {
 	redis    *goredis.Client
 	health   *cache.Health
 	limiter  ratelimit.Limiter
+	cache    cache.Cache // the registry's cache, resilient over Redis when configured
 	registry *registry.Service
 	closers  []func() error
 	// gitWake wakes the git worker when the registry queued git work.
@@ -115,6 +116,12 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		opts.DialTimeout = 2 * time.Second
 		opts.ReadTimeout = time.Second
 		opts.WriteTimeout = time.Second
+		// While Redis is unreachable the resilient wrappers decide when to
+		// try it again; retries inside the client (default: 4 commands × 5
+		// dials) would only hold the request that tries for longer. One
+		// retry still covers a pooled connection Redis closed on restart.
+		opts.MaxRetries = 1
+		opts.DialerRetries = 1
 		a.redis = goredis.NewClient(opts)
 		a.closers = append(a.closers, a.redis.Close)
 		const prefix = "dryad:"
@@ -130,6 +137,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 			log.Info("cache and rate limits: Redis", "url", config.MaskURL(cfg.RedisURL))
 		}
 	}
+
+	a.cache = c
 
 	hasher, err := auth.NewHasher(cfg.BcryptCost)
 	if err != nil {
@@ -152,6 +161,24 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	}
 	ok = true
 	return a, nil
+}
+
+// watchRedis touches the cache every interval until ctx ends. After a Redis
+// outage the resilient cache delivers the invalidations it kept before it
+// uses Redis again; without traffic on this instance that would wait, and
+// meanwhile the others, reading Redis, could serve what this one changed
+// during the outage. One GET a second bounds that to about a second.
+func (a *app) watchRedis(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.cache.Get(ctx, "watch")
+		}
+	}
 }
 
 // deriveKey derives a purpose-specific key from the JWT secret, so one

@@ -128,6 +128,14 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		}()
 	}
 
+	if a.health != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.watchRedis(bg, time.Second)
+		}()
+	}
+
 	err = srv.Serve(ctx, l)
 	stopBG()
 	wg.Wait()

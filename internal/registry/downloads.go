@@ -78,16 +78,30 @@ func (s *Service) CountDownload(ctx context.Context, ref *ArchiveRef) {
 // FlushDownloads writes the buffered download counts to the database. One
 // instance at a time does it (a lease), and each batch is applied once.
 func (s *Service) FlushDownloads(ctx context.Context) error {
+	return s.flushDownloads(ctx, false)
+}
+
+// flushDownloads is FlushDownloads; final (the instance is stopping) drains
+// even when another holder keeps the lease. The counts this instance held in
+// memory while Redis was down would otherwise be lost, and counts in Redis
+// would wait for the lease (up to a minute when a timed-out request took
+// it). Draining without the lease is safe: each batch is claimed by one
+// drainer and applied once by its ID; the lease only spares the instances
+// needless concurrent drains.
+func (s *Service) flushDownloads(ctx context.Context, final bool) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	unlock, ok, err := s.locker.TryLock(ctx, "flush-downloads", time.Minute)
-	if err != nil {
+	switch {
+	case ok:
+		defer unlock()
+	case final:
+		s.log.InfoContext(ctx, "download flush lease held elsewhere; flushing before stopping all the same", "err", err)
+	case err != nil:
 		return err
-	}
-	if !ok {
+	default:
 		return nil
 	}
-	defer unlock()
 	touched := map[int64]bool{}
 	err = s.counters.Drain(ctx, func(batchID string, counts map[string]int64) error {
 		var batch []store.DownloadCount
@@ -139,7 +153,7 @@ func (s *Service) RunDownloadFlusher(ctx context.Context, interval time.Duration
 		select {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			if err := s.FlushDownloads(final); err != nil {
+			if err := s.flushDownloads(final, true); err != nil {
 				s.log.Error("final download flush", "err", err)
 			}
 			cancel()

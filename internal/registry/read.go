@@ -224,11 +224,12 @@ func (d *Document) Render(baseURL string) ([]byte, string) {
 }
 
 // Cached entries of a package live under keys that include the package's
-// generation, a random token kept in the cache. A change sets a new
-// generation, which orphans every entry at once (they expire on their own).
-// Unlike deleting keys, this cannot be undone by a reader that loaded the
-// old state from the database just before the change and stores it just
-// after: it stores it under the old generation, which nobody reads again.
+// generation, a random token kept in the cache. A change deletes the
+// generation, and the next reader draws a new one, which orphans every entry
+// at once (they expire on their own). Unlike deleting the entries, this
+// cannot be undone by a reader that loaded the old state from the database
+// just before the change and stores it just after: it stores it under the
+// old generation, which nobody reads again.
 const generationTTL = 24 * time.Hour
 
 // generation returns norm + "@" + the package's current generation.
@@ -249,9 +250,13 @@ func newGeneration() string {
 }
 
 // invalidatePackage forgets every cached document of a package after a
-// change, on every instance sharing the cache.
+// change, on every instance sharing the cache. It deletes the generation
+// rather than setting a new one: while Redis is unreachable the resilient
+// cache keeps a Delete and delivers it before using Redis again, whereas a
+// Set would be lost and the old generation, back with Redis, would serve
+// the state before the change.
 func (s *Service) invalidatePackage(ctx context.Context, norm string) {
-	if err := s.cache.Set(context.WithoutCancel(ctx), "gen:"+norm, []byte(newGeneration()), generationTTL); err != nil {
+	if err := s.cache.Delete(context.WithoutCancel(ctx), "gen:"+norm); err != nil {
 		s.log.WarnContext(ctx, "invalidating cache", "package", norm, "err", err)
 	}
 }
