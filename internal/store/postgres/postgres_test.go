@@ -86,3 +86,24 @@ func TestDumpAcrossEngines(t *testing.T) {
 	t.Run("SQLiteToPostgreSQL", func(t *testing.T) { storetest.Transfer(t, openSQLite, openPG) })
 	t.Run("PostgreSQLToSQLite", func(t *testing.T) { storetest.Transfer(t, openPG, openSQLite) })
 }
+
+// Every table is in dumps.
+func TestDumpCoversTables(t *testing.T) {
+	s, err := Open(context.Background(), testenv.NewPostgresDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.WriteDB().Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	storetest.DumpCovers(t, tables)
+}

@@ -40,3 +40,25 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Every table is in dumps (the text index is rebuilt from packages).
+func TestDumpCoversTables(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.WriteDB().Query(`SELECT name FROM sqlite_master WHERE type = 'table'
+		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE 'packages\_fts%' ESCAPE '\'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	storetest.DumpCovers(t, tables)
+}

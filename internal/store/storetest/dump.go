@@ -316,3 +316,23 @@ func compareReads(t *testing.T, a, b store.Store) {
 	must(t, err)
 	same("downloads after replaying a batch", da, db)
 }
+
+// DumpCovers checks that a store's tables (as its engine lists them) are
+// the dumped ones, web sessions and the migration ledger: a table added by
+// a migration must be added to dumps, or to this list with the reason.
+func DumpCovers(t *testing.T, tables []string) {
+	t.Helper()
+	want := map[string]bool{"sessions": true, "schema_migrations": true}
+	for _, n := range store.DumpTables() {
+		want[n] = true
+	}
+	for _, n := range tables {
+		if !want[n] {
+			t.Errorf("table %s is not part of dumps (backups would lose it)", n)
+		}
+		delete(want, n)
+	}
+	for n := range want {
+		t.Errorf("dumped table %s does not exist", n)
+	}
+}
