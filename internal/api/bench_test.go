@@ -264,8 +264,8 @@ func (r *recorder) Write(p []byte) (int, error) { return r.buf.Write(p) }
 // the same bytes, and a new version shows at once.
 func TestRenderedMetadata(t *testing.T) {
 	a := newBenchAPI(t)
-	get := func(host string) (map[string]any, []byte, string) {
-		r := httptest.NewRequest("GET", "http://"+host+"/api/packages/meta", nil)
+	get := func(host, name string) (map[string]any, []byte, string) {
+		r := httptest.NewRequest("GET", "http://"+host+"/api/packages/"+name, nil)
 		w := httptest.NewRecorder()
 		a.mux.ServeHTTP(w, r)
 		if w.Code != 200 {
@@ -277,20 +277,34 @@ func TestRenderedMetadata(t *testing.T) {
 		}
 		return doc, w.Body.Bytes(), w.Header().Get("ETag")
 	}
-	docA, bodyA, etagA := get("a.example.org")
-	docB, _, etagB := get("b.example.org:8080")
+	docA, bodyA, etagA := get("a.example.org", "meta")
+	docB, _, etagB := get("b.example.org:8080", "meta")
 	if docA["download_url"] != "http://a.example.org/packages/meta/1.4.0.tar.gz" || docB["download_url"] != "http://b.example.org:8080/packages/meta/1.4.0.tar.gz" {
 		t.Errorf("download URLs: %v, %v", docA["download_url"], docB["download_url"])
 	}
 	if etagA == etagB {
 		t.Errorf("two base URLs share the ETag %s", etagA)
 	}
-	if _, again, etag := get("a.example.org"); !bytes.Equal(again, bodyA) || etag != etagA {
+	if _, again, etag := get("a.example.org", "meta"); !bytes.Equal(again, bodyA) || etag != etagA {
 		t.Error("a repeated request got other bytes or another ETag")
 	}
 	a.publish("meta", "1.5.0", 0, "")
-	if doc, _, etag := get("a.example.org"); doc["version"] != "1.5.0" || etag == etagA {
+	if doc, _, etag := get("a.example.org", "meta"); doc["version"] != "1.5.0" || etag == etagA {
 		t.Errorf("after publishing 1.5.0: version %v, ETag %s (was %s)", doc["version"], etag, etagA)
+	}
+
+	// A name nobody has is answered from the cache the second time, and
+	// exists as soon as it is published.
+	for range 2 {
+		w := httptest.NewRecorder()
+		a.mux.ServeHTTP(w, httptest.NewRequest("GET", "http://a.example.org/api/packages/Fresh_Lib", nil))
+		if w.Code != 404 || !bytes.Contains(w.Body.Bytes(), []byte(`package \"Fresh_Lib\" not found`)) {
+			t.Fatalf("unknown package: %d %s", w.Code, w.Body)
+		}
+	}
+	a.publish("fresh-lib", "0.1.0", 0, "")
+	if doc, _, _ := get("a.example.org", "fresh_lib"); doc["name"] != "fresh-lib" {
+		t.Errorf("a package published after a 404: %v", doc)
 	}
 }
 

@@ -47,11 +47,28 @@ func (s *Service) lookupPackage(ctx context.Context, name string) (*store.Packag
 	return p, nil
 }
 
+// notFoundDoc is cached in place of the document of a name no package has,
+// so that repeated requests for it (an install with a typo in a loop, a
+// scanner) do not each query the database: measured, a 404 cost 160 µs of
+// CPU against 50 µs for a cached document. Publishing the name replaces
+// the package's generation, which orphans the entry like any other; the
+// short TTL bounds what a change made outside the service (a restore)
+// could leave behind. It cannot be mistaken for a document, which holds
+// newlines.
+const (
+	notFoundDoc = "404"
+	notFoundTTL = time.Minute
+)
+
 // PackageDocument returns the document of GET /api/packages/{name}, from
 // the cache when it is there.
 func (s *Service) PackageDocument(ctx context.Context, name string) (*Document, error) {
 	key := "pkg:" + s.generation(ctx, manifest.NormalizeName(name))
 	if b, ok, _ := s.cache.Get(ctx, key); ok {
+		if string(b) == notFoundDoc {
+			s.obs.CacheHit(true)
+			return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
+		}
 		if d, ok := decodeDocument(b); ok {
 			s.obs.CacheHit(true)
 			return d, nil
@@ -59,6 +76,9 @@ func (s *Service) PackageDocument(ctx context.Context, name string) (*Document, 
 	}
 	s.obs.CacheHit(false)
 	p, err := s.lookupPackage(ctx, name)
+	if errs.KindOf(err) == errs.NotFound {
+		s.cache.Set(ctx, key, []byte(notFoundDoc), notFoundTTL)
+	}
 	if err != nil {
 		return nil, err
 	}
