@@ -430,8 +430,8 @@ func TestBrowser(t *testing.T) {
 	b.expectText(".alert.success", "Published acorn@1.0.0")
 	b.expectText("article.markdown h1", "Acorn")
 	b.expectText("article.markdown strong", "well tested")
-	b.expectText("#install-cmd", "oak install acorn")
-	b.expectText("#clone-cmd", r.URL+"/git/acorn.git")
+	b.expectText("#pkg_install", "oak install acorn")
+	b.expectText("#pkg_clone", r.URL+"/git/acorn.git")
 
 	// Drag and drop: a file dropped on the zone is checked before sending
 	// (too large here), and the server's refusal of a republish is shown

@@ -209,7 +209,7 @@ func TestWebPages(t *testing.T) {
 			"description": `Tools <b>for</b> "web" & more`, "keywords": []string{"http", "<tag>"}, "license": "MIT",
 			"homepage": "https://example.org/webkit", "repository": map[string]string{"type": "git", "url": "https://git.example.org/webkit"},
 		}, files: map[string]string{
-			"README.md":         "# Webkit\n\nA **bold** start.\n\n```dryad\nprint(1)\n```\n\n" + xssReadme,
+			"README.md":         "# Webkit\n\nA **bold** start.\n\n```dryad\nprint(1)\n```\n\n## Versions\n\n## Main\n\n## pkg_install\n\n" + xssReadme,
 			"src/main.dryad":    "fn main() {\n  print(\"<hi>\")\n}\n",
 			"src/deep/x.dryad":  "x\n",
 			"assets/logo.bin":   "\x00\x01\x02binary",
@@ -269,13 +269,22 @@ func TestWebPages(t *testing.T) {
 					t.Errorf("GET %s: page lacks %q", p.path, w)
 				}
 			}
+			// Every id once: a README's headings cannot shadow the page's
+			// own anchors and the targets of its scripts.
+			seen := map[string]bool{}
+			for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+				if seen[m[1]] {
+					t.Errorf("GET %s: id %q appears twice", p.path, m[1])
+				}
+				seen[m[1]] = true
+			}
 			checkPageHeaders(t, p.path, res.Header)
 		}
 
 		// Package data never reaches a page unescaped, and the README's
 		// payloads were neutralised when it was rendered.
 		page := c.page(200, "/packages/webkit/1.0.0")
-		readme := page[strings.Index(page, `id="readme"`):strings.Index(page, `id="downloads"`)]
+		readme := page[strings.Index(page, `id="pkg_readme"`):strings.Index(page, `id="pkg_downloads"`)]
 		for _, bad := range []string{"<script", "onerror", "onload", "onmouseover", "javascript:", "<iframe", "<style", "<form", "<svg onload", "data:image"} {
 			if strings.Contains(strings.ToLower(readme), bad) {
 				t.Errorf("README section contains %q", bad)
