@@ -827,3 +827,48 @@ func TestGitMissingAtStart(t *testing.T) {
 		return c != "" && refs["refs/tags/v1.0.0"] == c, fmt.Sprint(c, refs)
 	})
 }
+
+// TestGitLostRepositoryIsRemade removes a repository behind the registry's
+// back: the next version's commit makes its missing ancestors again from
+// their archives, with the recorded ids, and the deleted one stays untagged.
+func TestGitLostRepositoryIsRemade(t *testing.T) {
+	testenv.LookPath(t, "git")
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("alice")
+	remote := r.URL + "/git/demo.git"
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		if res := r.publish(tok, pkg{name: "demo", version: v}.archive(t)); res.Status != 201 {
+			t.Fatalf("publish %s: %d %s", v, res.Status, res.Body)
+		}
+	}
+	r.expect(200, "DELETE", "/api/packages/demo/versions/1.0.0", tok, nil)
+	eventually(t, "v1.1.0 alone", func() (bool, string) {
+		refs := remoteRefs(t, remote)
+		return len(refs) == 2 && refs["refs/tags/v1.1.0"] != "", fmt.Sprint(refs)
+	})
+	r.waitQueueEmpty()
+	bare := filepath.Join(r.Config.GitDir, "demo.git")
+	v10 := mustGitRun(t, bare, "rev-parse", "v1.1.0^")
+	before := remoteRefs(t, remote)
+	if err := os.RemoveAll(bare); err != nil {
+		t.Fatal(err)
+	}
+
+	if res := r.publish(tok, pkg{name: "demo", version: "1.2.0"}.archive(t)); res.Status != 201 {
+		t.Fatalf("publish 1.2.0: %d %s", res.Status, res.Body)
+	}
+	var v12 string
+	eventually(t, "1.2.0 on the remade history", func() (bool, string) {
+		refs := remoteRefs(t, remote)
+		v12 = refs["refs/tags/v1.2.0"]
+		return v12 != "" && refs["refs/heads/main"] == v12, fmt.Sprint(refs)
+	})
+	r.waitQueueEmpty()
+	refs := remoteRefs(t, remote)
+	if refs["refs/tags/v1.1.0"] != before["refs/tags/v1.1.0"] || len(refs) != 3 {
+		t.Errorf("refs after the repository was remade: %v (before: %v)", refs, before)
+	}
+	if got := mustGitRun(t, bare, "rev-parse", "v1.2.0^", "v1.2.0^^"); got != before["refs/tags/v1.1.0"]+"\n"+v10 {
+		t.Errorf("ancestors of 1.2.0: %s, want 1.1.0's %s and 1.0.0's %s", got, before["refs/tags/v1.1.0"], v10)
+	}
+}

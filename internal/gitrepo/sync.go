@@ -301,15 +301,48 @@ func (w *Worker) apply(ctx context.Context, j store.GitJob) error {
 }
 
 // commit records version vs[i] with its deterministic parent, whose commit
-// id commitOf gives, and returns the commit id.
+// id commitOf gives, and returns the commit id. A parent whose commit is
+// recorded but missing from the repository (the repository was removed
+// when every version was deleted, or lost from disk) is made again first:
+// commits are deterministic, so it gets the id that was recorded.
 func (w *Worker) commit(ctx context.Context, pk *store.Package, vs []store.Version, i int, commitOf func(*store.Version) string) (string, error) {
 	v := &vs[i]
+	pi := parentIndex(vs, i)
 	parent := ""
-	if p := parentOf(vs, i); p != nil {
-		if parent = commitOf(p); parent == "" {
-			return "", errs.Errorf(errs.NotFound, "the parent of %s %s, version %s, has no commit yet", pk.Name, v.Version, p.Version)
+	if pi >= 0 {
+		if parent = commitOf(&vs[pi]); parent == "" {
+			return "", errs.Errorf(errs.NotFound, "the parent of %s %s, version %s, has no commit yet", pk.Name, v.Version, vs[pi].Version)
 		}
 	}
+	commit, err := w.commitVersion(ctx, pk, v, parent)
+	if pi < 0 || !errors.Is(err, errs.NotFound) {
+		return commit, err
+	}
+	if ok, herr := w.repos.hasCommit(ctx, pk.Name, parent); herr != nil || ok {
+		return "", errors.Join(err, herr) // missing is something else (the archive)
+	}
+	p := &vs[pi]
+	w.log.Warn("the parent commit is missing from the repository; making it again from its archive",
+		"package", pk.Name, "version", v.Version, "parent", p.Version, "commit", parent)
+	again, err := w.commit(ctx, pk, vs, pi, commitOf)
+	if err != nil {
+		return "", err
+	}
+	if again != parent {
+		return "", errs.Errorf(errs.Conflict,
+			"%s %s was recorded as commit %s but its archive now gives %s (was DOMAIN changed?); run `dryad-registry git rebuild %s`",
+			pk.Name, p.Version, parent, again, pk.Name)
+	}
+	if p.DeletedAt != nil {
+		if err := w.repos.DeleteTag(ctx, pk.Name, p.Version); err != nil {
+			return "", err
+		}
+	}
+	return w.commitVersion(ctx, pk, v, parent)
+}
+
+// commitVersion writes one version's commit and tag on parent.
+func (w *Worker) commitVersion(ctx context.Context, pk *store.Package, v *store.Version, parent string) (string, error) {
 	f, err := w.blobs.Open(ctx, v.Checksum)
 	if err != nil {
 		return "", fmt.Errorf("opening the archive of %s %s: %w", pk.Name, v.Version, err)
@@ -408,16 +441,16 @@ func semverOf(v *store.Version) *semver.Version {
 	return sv
 }
 
-// parentOf picks the parent of vs[i] (vs in publish order, as ListVersions
-// returns them): the highest version below it in SemVer order among those
-// published before it and not deleted by then. It depends only on stored
-// facts, so the live worker and a rebuild pick the same parent, hence the
-// same commit ids. A patch of an old line published after a new major
-// release thus extends the old line.
-func parentOf(vs []store.Version, i int) *store.Version {
+// parentIndex picks the parent of vs[i] (vs in publish order, as
+// ListVersions returns them): the highest version below it in SemVer order
+// among those published before it and not deleted by then; -1 for none. It
+// depends only on stored facts, so the live worker and a rebuild pick the
+// same parent, hence the same commit ids. A patch of an old line published
+// after a new major release thus extends the old line.
+func parentIndex(vs []store.Version, i int) int {
 	v := &vs[i]
 	sv := semverOf(v)
-	var best *store.Version
+	best := -1
 	var bestV *semver.Version
 	for k := range vs {
 		c := &vs[k]
@@ -429,7 +462,7 @@ func parentOf(vs []store.Version, i int) *store.Version {
 			continue
 		}
 		if bestV == nil || cv.GreaterThan(bestV) {
-			best, bestV = c, cv
+			best, bestV = k, cv
 		}
 	}
 	return best
@@ -592,4 +625,16 @@ func Health(ctx context.Context, q store.Queries, mirror *Mirror) map[string]any
 	info["mirror"] = h
 	info["mirror_failing_packages"] = sum.Failing
 	return info
+}
+
+// hasCommit reports whether the package's repository holds commit id.
+func (r *Repos) hasCommit(ctx context.Context, pkg, id string) (bool, error) {
+	if ok, err := r.Exists(pkg); err != nil || !ok {
+		return false, err
+	}
+	err := r.checkCommitExists(ctx, r.dir(pkg), id)
+	if errors.Is(err, errs.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

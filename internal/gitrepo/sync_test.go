@@ -35,7 +35,7 @@ func versions(specs ...string) []store.Version {
 	return vs
 }
 
-func TestParentOf(t *testing.T) {
+func TestParentIndex(t *testing.T) {
 	tests := []struct {
 		name    string
 		history []string
@@ -69,8 +69,8 @@ func TestParentOf(t *testing.T) {
 					t.Fatalf("no version %s", v)
 				}
 				got := ""
-				if p := parentOf(vs, i); p != nil {
-					got = p.Version
+				if p := parentIndex(vs, i); p >= 0 {
+					got = vs[p].Version
 				}
 				if got != want {
 					t.Errorf("parent of %s = %q, want %q", v, got, want)
