@@ -687,6 +687,33 @@ func TestProductionTopology(t *testing.T) {
 		}
 	}
 
+	step("git clone over HTTPS through nginx")
+	{
+		gitBin := testenv.LookPath(t, "git")
+		home := t.TempDir()
+		git := func(args ...string) (string, error) {
+			args = append([]string{"-c", fmt.Sprintf("http.curloptResolve=%s:%d:127.0.0.1", topoDomain, e.httpsPort)}, args...)
+			cmd := exec.Command(gitBin, args...)
+			cmd.Dir = home
+			cmd.Env = append(os.Environ(), "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_SSL_CAINFO="+e.certPath, "GIT_TERMINAL_PROMPT=0")
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		repo := edgeURL + "/git/topo.git"
+		// The version commits are written by a background worker.
+		var refs string
+		waitFor(t, 30*time.Second, "tag v1.1.0 in "+repo, func() bool {
+			refs, _ = git("ls-remote", repo)
+			return strings.Contains(refs, "refs/tags/v1.1.0")
+		})
+		if out, err := git("clone", "--quiet", "--branch", "v1.0.0", repo, "clone"); err != nil {
+			t.Fatalf("git clone through nginx: %v\n%s", err, out)
+		}
+		if b, err := os.ReadFile(filepath.Join(home, "clone", "data.bin")); err != nil || len(b) != 3<<20 {
+			t.Errorf("cloned data.bin: %d bytes, %v", len(b), err)
+		}
+	}
+
 	step("nginx refuses a 101 MiB upload")
 	{
 		before := strings.Count(a.Logs()+b.Logs(), "path=/api/upload")
