@@ -517,3 +517,20 @@ func testDownloadCounts(t *testing.T, engine string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestRefusedRepublishKeepsArchive re-uploads a published archive byte for
+// byte, as its owner (409) and as someone else (403): neither refusal may
+// touch the stored archive the existing version serves.
+func TestRefusedRepublishKeepsArchive(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	owner := r.signUp("owner")
+	stranger := r.signUp("stranger")
+	r.expect(201, "POST", "/api/upload", owner, pkg{name: "precious", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	stored := r.expect(200, "GET", "/packages/precious/1.0.0.tar.gz", "", nil).Body
+	r.expect(409, "POST", "/api/upload", owner, stored, "Content-Type", "application/gzip")
+	r.expect(403, "POST", "/api/upload", stranger, stored, "Content-Type", "application/gzip")
+	again := r.expect(200, "GET", "/packages/precious/1.0.0.tar.gz", "", nil).Body
+	if !bytes.Equal(stored, again) {
+		t.Fatal("the served archive changed after refused republishes")
+	}
+}

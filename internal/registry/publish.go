@@ -84,6 +84,16 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	if err != nil {
 		return nil, "invalid_manifest", err
 	}
+	// The rules are checked once before the archive is stored, so a refused
+	// publish leaves nothing behind, and again inside the transaction, which
+	// alone is authoritative under concurrent publishes.
+	if _, err := s.publishRules(ctx, s.store, p, m, versionKey(sv), false); err != nil {
+		reason := failureReason(err)
+		if reason == "forbidden" {
+			s.auditPublish(ctx, p, ip, m.Name, m.Version, store.OutcomeDenied, errs.Message(err))
+		}
+		return nil, reason, err
+	}
 	readmeHTML := ""
 	if len(pkg.Readme) > 0 {
 		if readmeHTML, err = s.md.Render(pkg.Readme); err != nil {
@@ -127,16 +137,12 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 		}
 	}
 	if err != nil {
-		s.dropOrphanBlob(ctx, sum, v)
-		reason := "rejected"
-		switch errs.KindOf(err) {
-		case errs.Forbidden:
-			reason = "forbidden"
+		// The stored archive is not removed here: identical bytes may
+		// belong to a version committed concurrently. Archives no version
+		// refers to are collected by SweepOrphanArchives.
+		reason := failureReason(err)
+		if reason == "forbidden" {
 			s.auditPublish(ctx, p, ip, m.Name, m.Version, store.OutcomeDenied, errs.Message(err))
-		case errs.Conflict:
-			reason = "conflict"
-		case errs.Unprocessable:
-			reason = "dependencies"
 		}
 		return nil, reason, err
 	}
@@ -161,9 +167,11 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 	var latest string
 	err := s.store.Transact(ctx, func(tx store.Queries) error {
 		var err error
-		pk, err = tx.LockPackage(ctx, norm)
-		switch {
-		case errors.Is(err, errs.NotFound):
+		pk, err = s.publishRules(ctx, tx, p, m, v.Key, true)
+		if err != nil {
+			return err
+		}
+		if pk == nil {
 			pk = &store.Package{Name: m.Name, NormalizedName: norm, CreatedAt: v.PublishedAt, UpdatedAt: v.PublishedAt}
 			if err := tx.CreatePackage(ctx, pk); err != nil {
 				if errors.Is(err, errs.Conflict) {
@@ -174,33 +182,7 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 			if err := tx.AddOwner(ctx, pk.ID, p.UserID, v.PublishedAt); err != nil {
 				return err
 			}
-		case err != nil:
-			return err
-		default:
-			if err := s.requireOwner(ctx, tx, p, pk); err != nil {
-				return err
-			}
 		}
-
-		// Known before the immutability check, so that a refused republish
-		// of the same bytes does not drop the archive the existing version
-		// owns (dropOrphanBlob).
-		v.PackageID = pk.ID
-		existing, err := tx.GetVersion(ctx, pk.ID, v.Key)
-		switch {
-		case err == nil && existing.DeletedAt != nil:
-			return errs.Errorf(errs.Conflict, "%s@%s was published and then deleted; a version number is never reused: bump \"version\" in oaklibs.json", pk.Name, existing.Version)
-		case err == nil:
-			return errs.Errorf(errs.Conflict, "%s@%s already exists (published %s); published versions are immutable: bump \"version\" in oaklibs.json",
-				pk.Name, existing.Version, existing.PublishedAt.Format(time.RFC3339))
-		case !errors.Is(err, errs.NotFound):
-			return err
-		}
-
-		if err := s.checkDependencies(ctx, tx, norm, m.Dependencies); err != nil {
-			return err
-		}
-
 		v.PackageID = pk.ID
 		if err := tx.CreateVersion(ctx, v); err != nil {
 			return err
@@ -231,6 +213,61 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitCommit, Version: v.Version, CreatedAt: v.PublishedAt})
 	})
 	return pk, latest, err
+}
+
+// publishRules checks on q that p may publish m as version key: an
+// existing package must be owned by p (or p is an admin), the version must
+// never have been published, and every dependency must be satisfiable. It
+// returns the package, or nil for a new name. With lock, the package row is
+// held until the transaction ends.
+func (s *Service) publishRules(ctx context.Context, q store.Queries, p *auth.Principal, m *manifest.Manifest, key string, lock bool) (*store.Package, error) {
+	norm := manifest.NormalizeName(m.Name)
+	var pk *store.Package
+	var err error
+	if lock {
+		pk, err = q.LockPackage(ctx, norm)
+	} else {
+		pk, err = q.GetPackage(ctx, norm)
+	}
+	switch {
+	case errors.Is(err, errs.NotFound):
+		pk = nil
+	case err != nil:
+		return nil, err
+	default:
+		if err := s.requireOwner(ctx, q, p, pk); err != nil {
+			return nil, err
+		}
+		existing, err := q.GetVersion(ctx, pk.ID, key)
+		switch {
+		case err == nil && existing.DeletedAt != nil:
+			return nil, errs.Errorf(errs.Conflict, "%s@%s was published and then deleted; a version number is never reused: bump \"version\" in oaklibs.json", pk.Name, existing.Version)
+		case err == nil:
+			return nil, errs.Errorf(errs.Conflict, "%s@%s already exists (published %s); published versions are immutable: bump \"version\" in oaklibs.json",
+				pk.Name, existing.Version, existing.PublishedAt.Format(time.RFC3339))
+		case !errors.Is(err, errs.NotFound):
+			return nil, err
+		}
+	}
+	if err := s.checkDependencies(ctx, q, norm, m.Dependencies); err != nil {
+		return nil, err
+	}
+	return pk, nil
+}
+
+// failureReason labels a refused publish for metrics.
+func failureReason(err error) string {
+	switch errs.KindOf(err) {
+	case errs.Forbidden:
+		return "forbidden"
+	case errs.Conflict:
+		return "conflict"
+	case errs.Unprocessable:
+		return "dependencies"
+	case errs.Unavailable:
+		return "unavailable"
+	}
+	return "rejected"
 }
 
 // requireOwner allows owners, and admins acting with their login.
@@ -290,20 +327,6 @@ func applyManifest(pk *store.Package, m *manifest.Manifest) {
 	pk.Homepage = m.Homepage
 	pk.Repository = m.Repository
 	pk.License = m.License
-}
-
-// dropOrphanBlob removes the stored archive of a publish that failed, unless
-// an existing version owns the same bytes.
-func (s *Service) dropOrphanBlob(ctx context.Context, sum string, v *store.Version) {
-	ctx = context.WithoutCancel(ctx)
-	if v.PackageID != 0 {
-		if ex, err := s.store.GetVersion(ctx, v.PackageID, v.Key); err == nil && ex.Checksum == sum {
-			return
-		}
-	}
-	if err := s.blobs.Delete(ctx, sum); err != nil {
-		s.log.WarnContext(ctx, "removing the archive of a failed publish", "checksum", sum, "err", err)
-	}
 }
 
 func (s *Service) auditPublish(ctx context.Context, p *auth.Principal, ip, name, version, outcome, detail string) {

@@ -86,6 +86,10 @@ type Service struct {
 	opts     Options
 
 	flushMu sync.Mutex
+
+	// orphans are the unreferenced archives seen by the last sweep.
+	orphanMu sync.Mutex
+	orphans  map[string]bool
 	renders renderMemo
 }
 

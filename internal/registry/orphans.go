@@ -1,0 +1,48 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/dryad-lang/registry/internal/store"
+)
+
+// SweepOrphanArchives removes stored archives that no version refers to: the
+// leftovers of publishes refused by their transaction (a race the checks
+// made before storing could not see) or interrupted by a crash between
+// storing the archive and committing its row.
+//
+// An archive is removed only when two sweeps in a row, run well apart (an
+// hour by default in serve), found it unreferenced: a publish in progress
+// stores its archive a moment before committing the row that refers to it,
+// and must never lose it to a sweep that ran in between. Archives of deleted
+// versions are referenced (their rows stay) and kept.
+func (s *Service) SweepOrphanArchives(ctx context.Context) (removed int, err error) {
+	referenced := make(map[string]bool)
+	err = s.store.AllVersions(ctx, func(_ *store.Package, v *store.Version) error {
+		referenced[v.Checksum] = true
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.orphanMu.Lock()
+	defer s.orphanMu.Unlock()
+	candidates := make(map[string]bool)
+	err = s.blobs.Walk(ctx, func(sum string, _ int64) error {
+		if referenced[sum] {
+			return nil
+		}
+		if !s.orphans[sum] {
+			candidates[sum] = true
+			return nil
+		}
+		if err := s.blobs.Delete(ctx, sum); err != nil {
+			return err
+		}
+		removed++
+		s.log.InfoContext(ctx, "removed an archive no version refers to", "checksum", sum)
+		return nil
+	})
+	s.orphans = candidates
+	return removed, err
+}
