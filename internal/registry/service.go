@@ -90,7 +90,7 @@ type Service struct {
 	// orphans are the unreferenced archives seen by the last sweep.
 	orphanMu sync.Mutex
 	orphans  map[string]bool
-	renders renderMemo
+	renders  renderMemo
 }
 
 // New returns a Service.
