@@ -122,6 +122,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		// retry still covers a pooled connection Redis closed on restart.
 		opts.MaxRetries = 1
 		opts.DialerRetries = 1
+		// The Redis client logs connection trouble on its own; route it
+		// into the registry's structured log instead of bare stderr lines.
+		goredis.SetLogger(redisLogger{log})
 		a.redis = goredis.NewClient(opts)
 		a.closers = append(a.closers, a.redis.Close)
 		const prefix = "dryad:"
@@ -208,4 +211,11 @@ func startupError(err error) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	return &exitError{code: 1, msg: err.Error()}
+}
+
+// redisLogger adapts the Redis client's printf-style log to slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
