@@ -98,9 +98,10 @@ func openMirror(cfg *config.Config, repos *gitrepo.Repos, log *slog.Logger) (*gi
 	opts := gitrepo.MirrorOptions{
 		URLTemplate: cfg.GitMirrorURL,
 		Env:         func(k string) string { return vars[k] },
-		// The durable queue retries failed pushes with a growing wait;
-		// the second attempt here only rides out a blip.
-		Attempts: 2, Backoff: 2 * time.Second, AttemptTimeout: 90 * time.Second,
+		// One attempt per job: the durable queue retries failed pushes
+		// with a growing wait, and a package's later jobs (new versions)
+		// do not wait behind in-process retries.
+		Attempts: 1, AttemptTimeout: 2 * time.Minute,
 		Logger: log,
 	}
 	if cfg.GiteaURL != "" {

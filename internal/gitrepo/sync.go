@@ -228,6 +228,11 @@ func (w *Worker) complete(ctx context.Context, j store.GitJob) error {
 	})
 }
 
+// maxMirrorWait caps the wait before a failed push is tried again: the
+// package's jobs queued after the retry wait for it, so a mirror outage
+// delays new versions' commits by at most this (plus one push attempt).
+const maxMirrorWait = time.Minute
+
 // retryMirror requeues a failed push at the end of the package's queue, so
 // that versions published during a mirror outage still reach the local
 // repository; the wait doubles with each consecutive failure.
@@ -236,7 +241,7 @@ func (w *Worker) retryMirror(ctx context.Context, j store.GitJob, cause error, n
 	n := w.mirrorFailures[j.PackageID]
 	w.mirrorFailures[j.PackageID] = n + 1
 	w.mu.Unlock()
-	next := now.Add(backoff(w.opts.RetryBase, w.opts.RetryMax, n))
+	next := now.Add(backoff(w.opts.RetryBase, min(w.opts.RetryMax, maxMirrorWait), n))
 	w.log.Warn("git mirror push failed; will retry", "package_id", j.PackageID, "next", next.Format(time.RFC3339), "err", cause)
 	return w.store.Transact(ctx, func(tx store.Queries) error {
 		if err := tx.CompleteGitJob(ctx, j.ID); err != nil {
