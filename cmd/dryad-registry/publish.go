@@ -106,7 +106,7 @@ func parsePublishFlags(env *environment, args []string) (*publishOptions, error)
 	o := &publishOptions{}
 	fs := newFlagSet(env, "publish", publishUsage)
 	fs.StringVar(&o.registry, "registry", "", "registry URL, or the NAME of a registry in ./"+oakRegistryFile+" (default: its default_registry)")
-	fs.StringVar(&o.token, "token", "", "API token or login token to publish with")
+	fs.StringVar(&o.token, "token", "", "API token or login token to publish with (other local users can see it in the process list: prefer --token-file or --token-stdin)")
 	fs.StringVar(&o.tokenFile, "token-file", "", "read the token from this file")
 	fs.BoolVar(&o.tokenStdin, "token-stdin", false, "read the token from standard input (prompted without echo on a terminal)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "pack and list what would be published, without uploading")
