@@ -517,6 +517,14 @@ func TestGitMirror(t *testing.T) {
 				if res := r.publish(tok, pkg{name: "demo", version: "1.0.1", fields: desc}.archive(t)); res.Status != 201 {
 					t.Fatalf("publish: %d %s", res.Status, res.Body)
 				}
+				r.signUp("root")
+				ensureAdmin(t, r, "root")
+				admin := r.login("root")
+				st := r.expect(200, "GET", "/api/admin/packages/demo", admin, nil).JSON(t)
+				if st["mirrored"] != true || !strings.Contains(st["mirror_error"].(string), "demo.git") {
+					t.Errorf("admin view of a failing mirror: %v", st)
+				}
+				r.expect(403, "GET", "/api/admin/packages/demo", tok, nil)
 				eventually(t, "1.0.1 committed while the mirror fails", func() (bool, string) {
 					refs := remoteRefs(t, remote)
 					return refs["refs/heads/main"] != "" && refs["refs/heads/main"] == refs["refs/tags/v1.0.1"], fmt.Sprint(refs)

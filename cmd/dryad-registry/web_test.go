@@ -650,6 +650,8 @@ func TestWebDashboard(t *testing.T) {
 	c.submit(manage, manage+"/yank", url.Values{"version": {"1.1.0"}, "action": {"unyank"}})
 	if page := c.page(200, manage); strings.Contains(page, `<span class="badge badge-yanked"`) {
 		t.Error("the badge stayed after unyank")
+	} else if !strings.Contains(page, "Git repository") || !strings.Contains(page, "not mirrored") {
+		t.Error("the management page lacks the git and mirror state")
 	}
 
 	// Owners: add, refused unknown user, remove.

@@ -106,6 +106,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/admin/users", h(a.adminUsers, limitAPI))
 	mux.Handle("PUT /api/admin/users/{username}", h(a.adminUpdateUser, limitAPI))
 	mux.Handle("GET /api/admin/audit", h(a.adminAudit, limitAPI))
+	mux.Handle("GET /api/admin/packages/{name}", h(a.adminPackage, limitAPI))
 	mux.Handle("DELETE /api/admin/packages/{name}", h(a.deletePackage, limitAPI))
 	mux.Handle("DELETE /api/admin/packages/{name}/versions/{version}", h(a.deleteVersion, limitAPI))
 

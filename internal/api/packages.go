@@ -284,3 +284,16 @@ func (a *API) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, page)
 }
+
+// adminPackage answers GET /api/admin/packages/{name}: the package's git
+// and mirror state, for admins.
+func (a *API) adminPackage(w http.ResponseWriter, r *http.Request) error {
+	if err := a.requireAdminPath(r); err != nil {
+		return err
+	}
+	st, err := a.reg.PackageGitState(r.Context(), principal(r), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}

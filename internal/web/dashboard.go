@@ -200,6 +200,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 
 type manageData struct {
 	*registry.PackageView
+	Git   *registry.GitState
 	Error string
 }
 
@@ -221,7 +222,11 @@ func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, ms
 	if err != nil {
 		return err
 	}
-	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{PackageView: v, Error: msg})
+	git, err := w.reg.PackageGitState(r.Context(), stateOf(r).user, name)
+	if err != nil {
+		return err
+	}
+	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{PackageView: v, Git: git, Error: msg})
 	return nil
 }
 
