@@ -188,7 +188,7 @@ func TestRateLimitKeys(t *testing.T) {
 // requests, nor its password guesses.
 func TestRateLimitsSharedAcrossInstances(t *testing.T) {
 	db := testenv.NewPostgresDatabase(t)
-	rds := startRedisProc(t)
+	rds := testenv.StartRedis(t, testenv.RedisOptions{Password: true, Persist: true})
 	setup := startRegistry(t, regOptions{DatabaseURL: db})
 	alice := setup.signUp("alice")
 	setup.signUp("bob")

@@ -32,8 +32,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
@@ -65,97 +63,6 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// redisProc is a password-protected redis-server of the test's own, which
-// it may stop and start again on the same port. Its data is kept in an
-// append-only file, so a restart keeps it, as a Redis with a volume does.
-type redisProc struct {
-	bin, dir string
-	port     int
-	password string
-	cmd      *exec.Cmd
-	done     chan struct{}
-	log      *syncBuffer
-}
-
-func startRedisProc(t testing.TB) *redisProc {
-	t.Helper()
-	var pw [12]byte
-	rand.Read(pw[:])
-	p := &redisProc{bin: testenv.LookPath(t, "redis-server"), dir: t.TempDir(), port: freePort(t),
-		password: hex.EncodeToString(pw[:]), log: &syncBuffer{}}
-	p.start(t)
-	t.Cleanup(p.stop)
-	return p
-}
-
-// URL is the REDIS_URL of the server.
-func (p *redisProc) URL() string {
-	return fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", p.password, p.port)
-}
-
-// start runs the server (again) and waits until it answers.
-func (p *redisProc) start(t testing.TB) {
-	t.Helper()
-	p.cmd = exec.Command(p.bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(p.port), "--requirepass", p.password,
-		"--dir", p.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always")
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	done := make(chan struct{})
-	p.done = done
-	go func() { p.cmd.Wait(); close(done) }()
-	opts, _ := goredis.ParseURL(p.URL())
-	opts.MaxRetries = -1
-	c := goredis.NewClient(opts)
-	defer c.Close()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := c.Ping(context.Background()).Err()
-		if err == nil {
-			return
-		}
-		select {
-		case <-done:
-			t.Fatalf("redis-server exited: %s", p.log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server does not answer: %v\n%s", err, p.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop shuts the server down as an orderly restart would (SIGTERM: the
-// append-only file is complete) and waits for it.
-func (p *redisProc) stop() {
-	if p.cmd == nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.done
-	}
-	p.cmd = nil
-}
-
-// freeze stops the server without closing its connections, as a hung
-// server or a lost network does: calls wait for their timeouts. thaw
-// resumes it.
-func (p *redisProc) freeze(t testing.TB) { p.signal(t, syscall.SIGSTOP) }
-func (p *redisProc) thaw(t testing.TB)   { p.signal(t, syscall.SIGCONT) }
-
-func (p *redisProc) signal(t testing.TB, sig syscall.Signal) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("signal %v to redis-server: %v", sig, err)
-	}
 }
 
 // testCert makes a self-signed certificate for topoDomain in dir and
@@ -519,7 +426,7 @@ func TestNginxTemplate(t *testing.T) {
 // package folder, behind nginx rendered from the template, with TLS.
 func TestProductionTopology(t *testing.T) {
 	dbURL := testenv.NewPostgresDatabase(t)
-	rds := startRedisProc(t)
+	rds := testenv.StartRedis(t, testenv.RedisOptions{Password: true, Persist: true})
 	shared := t.TempDir()
 	e := newEdge(t)
 	env := map[string]string{
@@ -753,7 +660,7 @@ func TestProductionTopology(t *testing.T) {
 		if v := b.expect(200, "GET", "/api/packages/topo", tok, nil).JSON(t)["version"]; v != "1.1.0" {
 			t.Fatalf("latest %v", v)
 		}
-		rds.stop()
+		rds.Stop()
 		for _, r := range []*testRegistry{a, b} {
 			h := r.expect(200, "GET", "/api/health", "", nil).JSON(t)
 			checks, _ := h["checks"].(map[string]any)
@@ -780,7 +687,7 @@ func TestProductionTopology(t *testing.T) {
 
 		// Redis comes back with what it held, the document of 1.1.0
 		// included: the instances must not serve it.
-		rds.start(t)
+		rds.Start(t)
 		for _, r := range []*testRegistry{a, b} {
 			waitFor(t, 30*time.Second, r.URL+" healthy again", func() bool {
 				return r.expect(200, "GET", "/api/health", "", nil).JSON(t)["status"] == "healthy"
@@ -798,7 +705,7 @@ func TestProductionTopology(t *testing.T) {
 
 	step("Redis unreachable: calls time out, the registry keeps serving")
 	{
-		rds.freeze(t)
+		rds.Freeze(t)
 		start := time.Now()
 		h := a.expect(200, "GET", "/api/health", "", nil).JSON(t)
 		if h["status"] != "degraded" {
@@ -811,7 +718,7 @@ func TestProductionTopology(t *testing.T) {
 			}
 		}
 		t.Logf("served with Redis frozen in %v", time.Since(start))
-		rds.thaw(t)
+		rds.Thaw(t)
 		for _, r := range []*testRegistry{a, b} {
 			waitFor(t, 30*time.Second, r.URL+" healthy again", func() bool {
 				return r.expect(200, "GET", "/api/health", "", nil).JSON(t)["status"] == "healthy"

@@ -46,8 +46,8 @@ type stack struct {
 	locker   *cache.ResilientLocker
 }
 
-func newStack(t *testing.T, srv *redisServer, prefix string, o cache.HealthOptions) stack {
-	c := srv.client()
+func newStack(t *testing.T, srv *testenv.RedisServer, prefix string, o cache.HealthOptions) stack {
+	c := srv.Client(t)
 	rc := redis.NewCache(c, prefix)
 	h := cache.NewHealth("redis", rc, o)
 	return stack{
@@ -58,7 +58,7 @@ func newStack(t *testing.T, srv *redisServer, prefix string, o cache.HealthOptio
 	}
 }
 
-func (s stack) driver(t *testing.T, srv *redisServer, prefix string) cachetest.Driver {
+func (s stack) driver(t *testing.T, srv *testenv.RedisServer, prefix string) cachetest.Driver {
 	return cachetest.Driver{
 		Cache:    s.cache,
 		Counters: s.counters,
@@ -71,7 +71,7 @@ func (s stack) driver(t *testing.T, srv *redisServer, prefix string) cachetest.D
 
 // While Redis is up, the decorators keep the drivers' whole contract.
 func TestResilientConformance(t *testing.T) {
-	srv := startRedis(t)
+	srv := testenv.StartRedis(t, testenv.RedisOptions{})
 	cachetest.Run(t, func(t *testing.T) cachetest.Driver {
 		prefix := testenv.UniqueName("t") + ":"
 		return newStack(t, srv, prefix, cache.HealthOptions{}).driver(t, srv, prefix)
@@ -91,7 +91,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestResilientSurvivesRedisOutage(t *testing.T) {
 	ctx := context.Background()
-	srv := startRedis(t)
+	srv := testenv.StartRedis(t, testenv.RedisOptions{})
 	logs := &logBuffer{}
 	prefix := "reg:"
 	s := newStack(t, srv, prefix, cache.HealthOptions{
@@ -114,7 +114,7 @@ func TestResilientSurvivesRedisOutage(t *testing.T) {
 		t.Fatalf("Drain: %v", err)
 	}
 
-	srv.kill()
+	srv.Kill()
 
 	// Down: the registry keeps serving, without the cache.
 	for i := range 20 {
@@ -157,7 +157,7 @@ func TestResilientSurvivesRedisOutage(t *testing.T) {
 	}
 
 	// Back: the decorators find Redis again by themselves.
-	srv.start()
+	srv.Start(t)
 	eventually(t, "recovery", func() bool {
 		s.cache.Set(ctx, "pkg", []byte("v3"), time.Hour)
 		_, ok, _ := s.cache.Get(ctx, "pkg")
@@ -170,12 +170,12 @@ func TestResilientSurvivesRedisOutage(t *testing.T) {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 	// The values are in Redis, where other instances see them.
-	plain := redis.NewCache(srv.client(), prefix)
+	plain := redis.NewCache(srv.Client(t), prefix)
 	if v, ok, err := plain.Get(ctx, "pkg"); string(v) != "v3" || !ok || err != nil {
 		t.Errorf("Redis itself holds %q, %v, %v; want v3", v, ok, err)
 	}
 	s.counters.Add(ctx, "oak@1.0.0", 7)
-	plainCounters := redis.NewCounters(srv.client(), prefix, redis.CountersOptions{})
+	plainCounters := redis.NewCounters(srv.Client(t), prefix, redis.CountersOptions{})
 	if err := plainCounters.Drain(ctx, ledger.Apply); err != nil {
 		t.Fatalf("Drain of Redis itself: %v", err)
 	}
@@ -184,7 +184,7 @@ func TestResilientSurvivesRedisOutage(t *testing.T) {
 	}
 	if unlock, ok, err := s.locker.TryLock(ctx, "flush", time.Minute); !ok || err != nil {
 		t.Errorf("TryLock after recovery = %v, %v", ok, err)
-	} else if _, ok, _ := redis.NewLocker(srv.client(), prefix).TryLock(ctx, "flush", time.Minute); ok {
+	} else if _, ok, _ := redis.NewLocker(srv.Client(t), prefix).TryLock(ctx, "flush", time.Minute); ok {
 		t.Error("the lease taken after recovery is not held in Redis")
 	} else {
 		unlock()
@@ -206,19 +206,19 @@ func TestResilientCacheDeliversMissedDeletes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			srv := startRedis(t)
+			srv := testenv.StartRedis(t, testenv.RedisOptions{})
 			s := newStack(t, srv, "reg:", cache.HealthOptions{RetryEvery: time.Hour})
-			plain := redis.NewCache(srv.client(), "reg:")
+			plain := redis.NewCache(srv.Client(t), "reg:")
 			for i := range tt.deletes {
 				plain.Set(ctx, fmt.Sprintf("pkg%d", i), []byte("old"), time.Hour)
 			}
 			plain.Set(ctx, "untouched", []byte("kept"), time.Hour)
 
-			srv.freeze()
+			srv.Freeze(t)
 			if _, ok, _ := s.cache.Get(ctx, "pkg0"); ok {
 				t.Fatal("Get from a frozen Redis hit")
 			}
-			srv.thaw()
+			srv.Thaw(t)
 			// The backend is marked down until the next retry: deletes are
 			// remembered, not sent.
 			for i := range tt.deletes {
@@ -255,7 +255,7 @@ func TestResilientCacheDeliversMissedDeletes(t *testing.T) {
 // stay; a Redis failure does not fail the Drain of the fallback.
 func TestResilientCountersDrainErrors(t *testing.T) {
 	ctx := context.Background()
-	srv := startRedis(t)
+	srv := testenv.StartRedis(t, testenv.RedisOptions{})
 	s := newStack(t, srv, "reg:", cache.HealthOptions{RetryEvery: time.Hour})
 	s.counters.Add(ctx, "k", 1)
 	boom := errors.New("database down")
@@ -265,7 +265,7 @@ func TestResilientCountersDrainErrors(t *testing.T) {
 	if !s.health.Healthy() {
 		t.Fatal("a failing callback marked Redis down")
 	}
-	srv.kill()
+	srv.Kill()
 	s.counters.Add(ctx, "k", 2) // Redis fails: goes to the fallback
 	ledger := cachetest.NewLedger()
 	if err := s.counters.Drain(ctx, ledger.Apply); err != nil {

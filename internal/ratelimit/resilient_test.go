@@ -38,15 +38,15 @@ func (b *logBuffer) count(s string) int {
 
 func TestResilientFallsBackAndRecovers(t *testing.T) {
 	ctx := context.Background()
-	srv := startRedis(t)
+	srv := testenv.StartRedis(t, testenv.RedisOptions{})
 	logs := &logBuffer{}
-	r := ratelimit.NewResilient(redis.New(srv.client(), "reg:"), memory.New(memory.Options{}), ratelimit.ResilientOptions{
+	r := ratelimit.NewResilient(redis.New(srv.Client(t), "reg:"), memory.New(memory.Options{}), ratelimit.ResilientOptions{
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		RetryEvery: 50 * time.Millisecond,
 		LogEvery:   time.Hour,
 	})
 	// shared sees what is in Redis, as another instance would.
-	shared := redis.New(srv.client(), "reg:")
+	shared := redis.New(srv.Client(t), "reg:")
 	lim := ratelimit.Limit{Rate: 1.0 / 3600, Burst: 5}
 	remainingInRedis := func() int {
 		t.Helper()
@@ -68,7 +68,7 @@ func TestResilientFallsBackAndRecovers(t *testing.T) {
 		t.Fatalf("Allow with an invalid limit = %v, want errs.Invalid", err)
 	}
 
-	srv.kill()
+	srv.Kill()
 
 	// Down: limiting goes on in process, still enforcing the limit.
 	allowed := 0
@@ -96,7 +96,7 @@ func TestResilientFallsBackAndRecovers(t *testing.T) {
 	}
 
 	// Back: Redis is used again by itself.
-	srv.start()
+	srv.Start(t)
 	for deadline := time.Now().Add(30 * time.Second); r.Check(ctx) != nil; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("Redis did not come back")
@@ -116,11 +116,11 @@ func TestResilientFallsBackAndRecovers(t *testing.T) {
 
 // While Redis is up, the decorator keeps the limiter's whole contract.
 func TestResilientConformance(t *testing.T) {
-	srv := startRedis(t)
+	srv := testenv.StartRedis(t, testenv.RedisOptions{})
 	ratelimittest.Run(t, func(t *testing.T) ratelimittest.Setup {
 		prefix := testenv.UniqueName("t") + ":"
 		instance := func(t *testing.T) ratelimit.Limiter {
-			return ratelimit.NewResilient(redis.New(srv.client(), prefix), memory.New(memory.Options{}), ratelimit.ResilientOptions{})
+			return ratelimit.NewResilient(redis.New(srv.Client(t), prefix), memory.New(memory.Options{}), ratelimit.ResilientOptions{})
 		}
 		return ratelimittest.Setup{Limiter: instance(t), Sibling: instance}
 	})
