@@ -219,3 +219,18 @@ type redisLogger struct{ log *slog.Logger }
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
+
+// openConfigured loads a command's configuration and opens the registry's
+// components, logging to stderr: the start of every command that works on
+// the registry's data.
+func openConfigured(ctx context.Context, env *environment, load func() (*config.Config, error)) (*app, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	a, err := openApp(ctx, cfg, newLogger(cfg, env.stderr), nil)
+	if err != nil {
+		return nil, startupError(err)
+	}
+	return a, nil
+}

@@ -26,16 +26,12 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 	if *keep < 0 {
 		return &exitError{code: 2, msg: "backup: --keep must be 0 (keep all) or more"}
 	}
-	cfg, err := load()
+	a, err := openConfigured(ctx, env, load)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.stderr)
-	a, err := openApp(ctx, cfg, log, nil)
-	if err != nil {
-		return startupError(err)
-	}
 	defer a.Close()
+	cfg, log := a.cfg, a.log
 
 	start := time.Now()
 	o := backup.Options{Store: a.store, Blobs: a.blobs, RegistryVersion: version, Logger: log}
@@ -75,16 +71,12 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 	if *in == "" {
 		return &exitError{code: 2, msg: "restore: --in FILE is required"}
 	}
-	cfg, err := load()
+	a, err := openConfigured(ctx, env, load)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.stderr)
-	a, err := openApp(ctx, cfg, log, nil)
-	if err != nil {
-		return startupError(err)
-	}
 	defer a.Close()
+	cfg, log := a.cfg, a.log
 
 	start := time.Now()
 	m, err := backup.Restore(ctx, *in, backup.RestoreOptions{

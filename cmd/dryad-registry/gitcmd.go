@@ -38,16 +38,12 @@ func runGitRebuild(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	cfg, err := load()
+	a, err := openConfigured(ctx, env, load)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.stderr)
-	a, err := openApp(ctx, cfg, log, nil)
-	if err != nil {
-		return startupError(err)
-	}
 	defer a.Close()
+	cfg, log := a.cfg, a.log
 	repos, err := gitrepo.Open(cfg.GitDir, gitrepo.Options{Logger: log})
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

@@ -14,13 +14,9 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	cfg, err := load()
+	a, err := openConfigured(ctx, env, load)
 	if err != nil {
 		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg, env.stderr), nil)
-	if err != nil {
-		return startupError(err)
 	}
 	defer a.Close()
 

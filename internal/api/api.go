@@ -263,6 +263,15 @@ func principal(r *http.Request) *auth.Principal {
 
 func clientIP(r *http.Request) string { return httpx.ClientOf(r).IP }
 
+// pageParams reads the optional limit and offset of a list.
+func pageParams(r *http.Request, defaultLimit int) (limit, offset int, err error) {
+	if limit, err = intParam(r, "limit", defaultLimit); err != nil {
+		return 0, 0, err
+	}
+	offset, err = intParam(r, "offset", 0)
+	return limit, offset, err
+}
+
 // intParam reads an optional integer query parameter.
 func intParam(r *http.Request, name string, def int) (int, error) {
 	s := r.URL.Query().Get(name)

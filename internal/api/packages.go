@@ -112,11 +112,7 @@ func (a *API) totals(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) history(w http.ResponseWriter, r *http.Request) error {
-	limit, err := intParam(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	offset, err := intParam(r, "offset", 0)
+	limit, offset, err := pageParams(r, 50)
 	if err != nil {
 		return err
 	}
@@ -132,11 +128,7 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) search(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	limit, err := intParam(r, "limit", 20)
-	if err != nil {
-		return err
-	}
-	offset, err := intParam(r, "offset", 0)
+	limit, offset, err := pageParams(r, 20)
 	if err != nil {
 		return err
 	}
@@ -240,11 +232,7 @@ func (a *API) removeOwners(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) adminUsers(w http.ResponseWriter, r *http.Request) error {
-	limit, err := intParam(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	offset, err := intParam(r, "offset", 0)
+	limit, offset, err := pageParams(r, 50)
 	if err != nil {
 		return err
 	}
@@ -269,11 +257,7 @@ func (a *API) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	limit, err := intParam(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	offset, err := intParam(r, "offset", 0)
+	limit, offset, err := pageParams(r, 50)
 	if err != nil {
 		return err
 	}
