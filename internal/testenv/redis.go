@@ -199,3 +199,33 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return string(b.buf)
 }
+
+// RedisClient returns a client of the shared test Redis (TEST_REDIS_URL),
+// closed when the test ends.
+func RedisClient(t testing.TB) *goredis.Client {
+	t.Helper()
+	opts, err := goredis.ParseURL(RedisURL(t))
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	opts.DisableIdentity = true
+	c := goredis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// RedisPrefix returns a key prefix of the test's own on the shared test
+// Redis; its keys are removed when the test ends.
+func RedisPrefix(t testing.TB) string {
+	t.Helper()
+	prefix := UniqueName("test:") + ":"
+	t.Cleanup(func() {
+		c := RedisClient(t)
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	return prefix
+}

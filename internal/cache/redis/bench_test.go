@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/cache/redis"
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 func BenchmarkCacheGet(b *testing.B) {
 	ctx := context.Background()
-	c := redis.NewCache(newClient(b), newPrefix(b))
+	c := redis.NewCache(testenv.RedisClient(b), testenv.RedisPrefix(b))
 	value := make([]byte, 4<<10) // a typical package document
 	for i := range 100 {
 		c.Set(ctx, fmt.Sprintf("pkg%d", i), value, time.Minute)
@@ -31,7 +32,7 @@ func BenchmarkCacheGet(b *testing.B) {
 
 func BenchmarkCountersAdd(b *testing.B) {
 	ctx := context.Background()
-	c := redis.NewCounters(newClient(b), newPrefix(b), redis.CountersOptions{})
+	c := redis.NewCounters(testenv.RedisClient(b), testenv.RedisPrefix(b), redis.CountersOptions{})
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -16,39 +16,10 @@ import (
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
-// newClient returns a client of the test Redis, closed when the test ends.
-func newClient(t testing.TB) *goredis.Client {
-	t.Helper()
-	opts, err := goredis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatalf("TEST_REDIS_URL: %v", err)
-	}
-	opts.DisableIdentity = true
-	c := goredis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// newPrefix returns a key prefix of the test's own, whose keys are removed
-// when the test ends.
-func newPrefix(t testing.TB) string {
-	t.Helper()
-	prefix := testenv.UniqueName("test:") + ":"
-	t.Cleanup(func() {
-		c := newClient(t)
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
-}
-
 // instance returns the drivers of one registry instance: its own client,
 // on the keys under prefix.
 func instance(t *testing.T, prefix string, o redis.CountersOptions) cachetest.Driver {
-	c := newClient(t)
+	c := testenv.RedisClient(t)
 	return cachetest.Driver{
 		Cache:    redis.NewCache(c, prefix),
 		Counters: redis.NewCounters(c, prefix, o),
@@ -59,13 +30,13 @@ func instance(t *testing.T, prefix string, o redis.CountersOptions) cachetest.Dr
 
 func TestConformance(t *testing.T) {
 	cachetest.Run(t, func(t *testing.T) cachetest.Driver {
-		return instance(t, newPrefix(t), redis.CountersOptions{})
+		return instance(t, testenv.RedisPrefix(t), redis.CountersOptions{})
 	})
 }
 
 func TestPrefixesAreIsolated(t *testing.T) {
 	ctx := context.Background()
-	a, b := instance(t, newPrefix(t), redis.CountersOptions{}), instance(t, newPrefix(t), redis.CountersOptions{})
+	a, b := instance(t, testenv.RedisPrefix(t), redis.CountersOptions{}), instance(t, testenv.RedisPrefix(t), redis.CountersOptions{})
 	a.Cache.Set(ctx, "k", []byte("a"), time.Minute)
 	if _, ok, err := b.Cache.Get(ctx, "k"); ok || err != nil {
 		t.Errorf("Get under another prefix = %v, %v; want a miss", ok, err)
@@ -82,8 +53,8 @@ func TestPrefixesAreIsolated(t *testing.T) {
 		t.Errorf("TryLock under another prefix = %v, %v; want the lease", ok, err)
 	}
 	// A key prefix full of glob characters flushes only its own keys.
-	glob := newPrefix(t) + "*?["
-	g := redis.NewCache(newClient(t), glob)
+	glob := testenv.RedisPrefix(t) + "*?["
+	g := redis.NewCache(testenv.RedisClient(t), glob)
 	g.Set(ctx, "k", []byte("g"), time.Minute)
 	if err := g.Flush(ctx); err != nil {
 		t.Fatalf("Flush: %v", err)
@@ -110,8 +81,8 @@ func TestCrashedDrainIsRecovered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			prefix := newPrefix(t)
-			dyingClient := newClient(t)
+			prefix := testenv.RedisPrefix(t)
+			dyingClient := testenv.RedisClient(t)
 			dying := redis.NewCounters(dyingClient, prefix, redis.CountersOptions{Lease: lease})
 			survivor := instance(t, prefix, redis.CountersOptions{Lease: lease}).Counters
 			ledger := cachetest.NewLedger()

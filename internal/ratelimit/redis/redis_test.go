@@ -18,42 +18,13 @@ import (
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
-// newClient returns a client of the test Redis, closed when the test ends.
-func newClient(t testing.TB) *goredis.Client {
-	t.Helper()
-	opts, err := goredis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatalf("TEST_REDIS_URL: %v", err)
-	}
-	opts.DisableIdentity = true
-	c := goredis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// newPrefix returns a key prefix of the test's own, whose keys are removed
-// when the test ends.
-func newPrefix(t testing.TB) string {
-	t.Helper()
-	prefix := testenv.UniqueName("test:") + ":"
-	t.Cleanup(func() {
-		c := newClient(t)
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
-}
-
 func TestConformance(t *testing.T) {
 	ratelimittest.Run(t, func(t *testing.T) ratelimittest.Setup {
-		prefix := newPrefix(t)
+		prefix := testenv.RedisPrefix(t)
 		return ratelimittest.Setup{
-			Limiter: redis.New(newClient(t), prefix),
+			Limiter: redis.New(testenv.RedisClient(t), prefix),
 			// Each sibling has its own connection pool, like another instance.
-			Sibling: func(t *testing.T) ratelimit.Limiter { return redis.New(newClient(t), prefix) },
+			Sibling: func(t *testing.T) ratelimit.Limiter { return redis.New(testenv.RedisClient(t), prefix) },
 		}
 	})
 }
@@ -62,8 +33,8 @@ func TestConformance(t *testing.T) {
 // and a Peek creates none.
 func TestKeysExpireWhenIdle(t *testing.T) {
 	ctx := context.Background()
-	c := newClient(t)
-	prefix := newPrefix(t)
+	c := testenv.RedisClient(t)
+	prefix := testenv.RedisPrefix(t)
 	l := redis.New(c, prefix)
 	lim := ratelimit.Limit{Rate: 10, Burst: 3} // full again 300ms after the last token
 
@@ -114,7 +85,7 @@ func TestUnreachableRedisIsUnavailable(t *testing.T) {
 
 func BenchmarkAllow(b *testing.B) {
 	ctx := context.Background()
-	l := redis.New(newClient(b), newPrefix(b))
+	l := redis.New(testenv.RedisClient(b), testenv.RedisPrefix(b))
 	lim := ratelimit.Limit{Rate: 1e6, Burst: 1000}
 	var n atomic.Int64
 	b.ReportAllocs()
