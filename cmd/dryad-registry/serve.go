@@ -79,7 +79,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		Metrics: met.mainHandler(), Observe: met.observe(),
 		Addr: cfg.Addr(), API: apiHandler, Logger: log, Web: webUI,
 		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},
-		UploadTimeout: cfg.UploadTimeout, Git: git.handler,
+		UploadTimeout: cfg.UploadTimeout, Git: git.handler, AllowedOrigins: cfg.AllowedOrigins,
 	})
 
 	l, err := net.Listen("tcp", cfg.Addr())

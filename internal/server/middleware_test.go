@@ -101,3 +101,38 @@ func TestAccessLogKeepsSendfile(t *testing.T) {
 		t.Errorf("access log: %s", logs.String())
 	}
 }
+
+func TestCORS(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	tests := []struct {
+		allowed              []string
+		method, path, origin string
+		status               int
+		allowOrigin          string
+	}{
+		{nil, "GET", "/api/packages/x", "https://app.example", 200, ""},
+		{[]string{"https://app.example"}, "GET", "/api/packages/x", "https://app.example", 200, "https://app.example"},
+		{[]string{"https://app.example"}, "GET", "/api/packages/x", "https://evil.example", 200, ""},
+		{[]string{"https://app.example"}, "OPTIONS", "/api/upload", "https://app.example", 204, "https://app.example"},
+		{[]string{"*"}, "GET", "/packages/x/1.0.0.tar.gz", "https://any.example", 200, "*"},
+		{[]string{"*"}, "GET", "/dashboard", "https://any.example", 200, ""},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, tt.path, nil)
+		r.Header.Set("Origin", tt.origin)
+		if tt.method == "OPTIONS" {
+			r.Header.Set("Access-Control-Request-Method", "POST")
+		}
+		rec := httptest.NewRecorder()
+		cors(tt.allowed, ok).ServeHTTP(rec, r)
+		if rec.Code != tt.status || rec.Header().Get("Access-Control-Allow-Origin") != tt.allowOrigin {
+			t.Errorf("%v %s %s from %s: %d %q", tt.allowed, tt.method, tt.path, tt.origin, rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+		}
+		if rec.Header().Get("Access-Control-Allow-Credentials") != "" {
+			t.Error("credentials must never be allowed")
+		}
+		if tt.status == 204 && !strings.Contains(rec.Header().Get("Access-Control-Allow-Headers"), "Authorization") {
+			t.Error("preflight must allow the Authorization header")
+		}
+	}
+}

@@ -36,6 +36,8 @@ type Options struct {
 	Observe func(pattern func(*http.Request) string, next http.Handler) http.Handler
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
+	// AllowedOrigins may call the API from browsers (CORS); "*" is any.
+	AllowedOrigins []string
 	// UploadTimeout is the longest an upload may take.
 	UploadTimeout time.Duration
 }
@@ -109,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.Observe != nil {
 		h = s.opts.Observe(s.pattern, h)
 	}
+	h = cors(s.opts.AllowedOrigins, h)
 	h = deadlines(s.opts.UploadTimeout, h)
 	h = recoverPanics(s.log, h)
 	h = accessLog(s.log, h)
