@@ -281,6 +281,9 @@ func TestRestoreGivesIdenticalRegistry(t *testing.T) {
 		}
 		return out
 	}
+	// Git commits are recorded by a background worker: let it finish, so
+	// the answers (which show each version's commit) are final.
+	src.waitQueueEmpty()
 	want := answers(src)
 	file := makeBackup(t, src.target(), t.TempDir())
 	src.Stop()
@@ -296,6 +299,7 @@ func TestRestoreGivesIdenticalRegistry(t *testing.T) {
 				t.Errorf("restore summary: %s", out)
 			}
 			r := startRegistry(t, regOptions{DataDir: tg.DataDir, DatabaseURL: tg.DatabaseURL})
+			r.waitQueueEmpty()
 			got := answers(r)
 			for _, p := range append(paths, "corelib/1.0.0.tar.gz", "corelib/1.1.0.tar.gz", "corelib/2.0.0-beta.1.tar.gz", "web_kit/0.3.0.tar.gz") {
 				if got[p] != want[p] {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -34,7 +35,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 // serve runs the registry until ctx ends. When ready is not nil it receives
 // the listening address once the server accepts connections.
 func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan<- string) error {
-	log := newLogger(cfg, env.stderr)
+	lw := newLogWriter(env.stderr)
+	defer lw.Close()
+	log := slog.New(flushingHandler{newLogHandler(cfg, lw), lw})
 	for _, v := range cfg.Ignored {
 		log.Debug("ignoring a setting of the deployment guide that has no effect here", "variable", v)
 	}
