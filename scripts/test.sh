@@ -9,7 +9,8 @@
 #   ./scripts/test.sh -v -run TestPublish             flags only: ./... is added
 #
 # Arguments replace ./...: the ones that are package patterns go to go vet,
-# all of them go to go test after -count=1 -timeout 30m (later flags win).
+# all of them go to go test after -count=1 -race -timeout 30m (later flags
+# win; -race only where cgo and a C compiler are available).
 #
 # As root (CI) missing programs are installed with apt-get; otherwise they are
 # listed and the tests needing them skip, or fail when CI is set. Servers
@@ -105,10 +106,19 @@ vet_status=0
 say "go vet ${packages[*]}"
 go vet "${packages[@]}" || vet_status=$?
 
+# The race detector runs whenever cgo can: concurrent code is everywhere
+# here (download counters, caches, the git worker, the log writer).
+race=()
+if [[ $(go env CGO_ENABLED) == 1 ]] && have gcc; then
+	race=(-race)
+else
+	warn "no C compiler for cgo: testing without the race detector"
+fi
+
 test_status=0
-say "go test -count=1 -timeout 30m ${test_args[*]}"
+say "go test -count=1 ${race[*]} -timeout 30m ${test_args[*]}"
 t0=$(now_ms)
-go test -count=1 -timeout 30m "${test_args[@]}" || test_status=$?
+go test -count=1 "${race[@]}" -timeout 30m "${test_args[@]}" || test_status=$?
 
 if ((test_status != 0)); then
 	say "FAIL: go test (status $test_status, $(since "$t0"))"

@@ -87,13 +87,13 @@ func TestAccessLogKeepsSendfile(t *testing.T) {
 		defer f.Close()
 		http.ServeContent(w, r, "", time.Time{}, f)
 	})))
-	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/packages/x/1.0.0.tar.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, _ := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	srv.Close() // waits for the handler, and so for its log line
 	if !rf || n != 1<<20 {
 		t.Errorf("ReaderFrom reachable %v, %d bytes", rf, n)
 	}

@@ -36,6 +36,8 @@ missing_packages() {
 	have curl || echo curl
 	[[ -f /etc/ssl/certs/ca-certificates.crt ]] || echo ca-certificates
 	have setpriv || have runuser || echo util-linux
+	# The race detector links with cgo, which needs a C compiler.
+	have gcc || echo gcc
 }
 
 # ensure_packages installs what missing_packages lists. As root with apt-get it
