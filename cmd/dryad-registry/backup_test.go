@@ -53,7 +53,7 @@ func opsCommand(t *testing.T, tg target, args ...string) (int, string, string) {
 	if tg.DatabaseURL != "" {
 		environ = append(environ, "DATABASE_URL="+tg.DatabaseURL)
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.Buffer
 	env := &environment{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: environ, workDir: t.TempDir()}
 	code := run(context.Background(), env, args)
 	return code, stdout.String(), stderr.String()

@@ -423,7 +423,7 @@ func testDeleteWindow(t *testing.T, engine string) {
 // ensureAdmin promotes a user with the create-admin command.
 func ensureAdmin(t *testing.T, r *testRegistry, username string) {
 	t.Helper()
-	var out syncBuffer
+	var out testenv.Buffer
 	env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out, workDir: r.DataDir,
 		environ: []string{"DATA_DIR=" + r.DataDir, "DATABASE_URL=" + r.Config.DatabaseURL, "JWT_SECRET=" + r.Config.JWTSecret, "BCRYPT_COST=4"}}
 	if code := run(t.Context(), env, []string{"create-admin", "--username", username}); code != 0 {

@@ -25,38 +25,12 @@ import (
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
-// gitRun runs the stock git client the way a user would (a clean
-// configuration, no prompts) and returns its combined output.
-func gitRun(t testing.TB, dir string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(testenv.LookPath(t, "git"), args...)
-	cmd.Dir = dir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LC_ALL=C",
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org",
-	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// mustGitRun is gitRun that fails the test on error and trims the output.
-func mustGitRun(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	out, err := gitRun(t, dir, args...)
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(out)
-}
-
 // remoteRefs lists a remote's branches and tags, tags peeled to their
 // commits: "refs/heads/main" and "refs/tags/v1.0.0" -> commit id. A remote
 // that cannot be read has no refs.
 func remoteRefs(t testing.TB, remote string) map[string]string {
 	t.Helper()
-	out, err := gitRun(t, "", "ls-remote", "--heads", "--tags", remote)
+	out, err := testenv.Git(t, "", "ls-remote", "--heads", "--tags", remote)
 	refs := map[string]string{}
 	if err != nil {
 		return refs
@@ -212,27 +186,27 @@ func TestGitServer(t *testing.T) {
 
 		// A clone lists every version's tag, and main is the latest.
 		clone := filepath.Join(t.TempDir(), "demo")
-		mustGitRun(t, "", "clone", "--quiet", remote, clone)
-		if got := mustGitRun(t, clone, "tag", "--list"); got != "v1.0.0\nv1.0.1\nv1.1.0\nv2.0.0" {
+		testenv.MustGit(t, "", "clone", "--quiet", remote, clone)
+		if got := testenv.MustGit(t, clone, "tag", "--list"); got != "v1.0.0\nv1.0.1\nv1.1.0\nv2.0.0" {
 			t.Errorf("tags:\n%s", got)
 		}
 		commits := map[string]string{}
 		for _, p := range history {
-			commits[p.version] = mustGitRun(t, clone, "rev-parse", "v"+p.version+"^{commit}")
+			commits[p.version] = testenv.MustGit(t, clone, "rev-parse", "v"+p.version+"^{commit}")
 			if api := r.gitCommit("demo", p.version); api != commits[p.version] {
 				t.Errorf("API git_commit of %s = %q, tag at %s", p.version, api, commits[p.version])
 			}
 		}
-		if head := mustGitRun(t, clone, "rev-parse", "HEAD"); head != commits["2.0.0"] {
+		if head := testenv.MustGit(t, clone, "rev-parse", "HEAD"); head != commits["2.0.0"] {
 			t.Errorf("main at %s, want 2.0.0's commit %s", head, commits["2.0.0"])
 		}
-		if got := mustGitRun(t, clone, "rev-parse", "v1.0.1^"); got != commits["1.0.0"] {
+		if got := testenv.MustGit(t, clone, "rev-parse", "v1.0.1^"); got != commits["1.0.0"] {
 			t.Errorf("parent of 1.0.1 is %s, want 1.0.0's commit %s", got, commits["1.0.0"])
 		}
-		if got := mustGitRun(t, clone, "rev-parse", "v2.0.0^"); got != commits["1.1.0"] {
+		if got := testenv.MustGit(t, clone, "rev-parse", "v2.0.0^"); got != commits["1.1.0"] {
 			t.Errorf("parent of 2.0.0 is %s, want 1.1.0's commit %s", got, commits["1.1.0"])
 		}
-		if got := mustGitRun(t, clone, "rev-list", "--max-parents=0", "--all"); got != commits["1.0.0"] {
+		if got := testenv.MustGit(t, clone, "rev-list", "--max-parents=0", "--all"); got != commits["1.0.0"] {
 			t.Errorf("root commits: %s", got)
 		}
 
@@ -245,26 +219,26 @@ func TestGitServer(t *testing.T) {
 			if got := archiveEntries(t, tarball, false); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("tree of %s differs from its archive:\n%v\nwant:\n%v", tag, got, want)
 			}
-			meta := mustGitRun(t, clone, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%at|%ct|%s", tag)
+			meta := testenv.MustGit(t, clone, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%at|%ct|%s", tag)
 			at := published[p.version].Unix()
 			if want := fmt.Sprintf("alice <alice@users.noreply.localhost>|alice <alice@users.noreply.localhost>|%d|%d|Release demo v%s", at, at, p.version); meta != want {
 				t.Errorf("commit of %s: %q, want %q", tag, meta, want)
 			}
-			if kind := mustGitRun(t, clone, "cat-file", "-t", tag); kind != "tag" {
+			if kind := testenv.MustGit(t, clone, "cat-file", "-t", tag); kind != "tag" {
 				t.Errorf("%s is a %s, want an annotated tag", tag, kind)
 			}
 		}
-		if ids := mustGitRun(t, clone, "log", "--all", "--format=%ae"); strings.Contains(ids, "example.org") {
+		if ids := testenv.MustGit(t, clone, "log", "--all", "--format=%ae"); strings.Contains(ids, "example.org") {
 			t.Errorf("a commit shows the publisher's private email:\n%s", ids)
 		}
 
 		// A shallow clone of one tag.
 		shallow := filepath.Join(t.TempDir(), "shallow")
-		mustGitRun(t, "", "clone", "--quiet", "--depth", "1", "--branch", "v1.1.0", remote, shallow)
-		if n := mustGitRun(t, shallow, "rev-list", "--count", "HEAD"); n != "1" {
+		testenv.MustGit(t, "", "clone", "--quiet", "--depth", "1", "--branch", "v1.1.0", remote, shallow)
+		if n := testenv.MustGit(t, shallow, "rev-list", "--count", "HEAD"); n != "1" {
 			t.Errorf("shallow clone has %s commits", n)
 		}
-		if head := mustGitRun(t, shallow, "rev-parse", "HEAD"); head != commits["1.1.0"] {
+		if head := testenv.MustGit(t, shallow, "rev-parse", "HEAD"); head != commits["1.1.0"] {
 			t.Errorf("shallow clone at %s, want %s", head, commits["1.1.0"])
 		}
 
@@ -276,20 +250,20 @@ func TestGitServer(t *testing.T) {
 			refs := remoteRefs(t, remote)
 			return refs["refs/tags/v2.1.0"] != "" && refs["refs/heads/main"] == refs["refs/tags/v2.1.0"], fmt.Sprint(refs)
 		})
-		mustGitRun(t, clone, "fetch", "--quiet", "--tags", "origin")
-		commits["2.1.0"] = mustGitRun(t, clone, "rev-parse", "v2.1.0^{commit}")
-		if got := mustGitRun(t, clone, "rev-parse", "origin/main"); got != commits["2.1.0"] {
+		testenv.MustGit(t, clone, "fetch", "--quiet", "--tags", "origin")
+		commits["2.1.0"] = testenv.MustGit(t, clone, "rev-parse", "v2.1.0^{commit}")
+		if got := testenv.MustGit(t, clone, "rev-parse", "origin/main"); got != commits["2.1.0"] {
 			t.Errorf("origin/main after fetch = %s, want %s", got, commits["2.1.0"])
 		}
-		if got := mustGitRun(t, clone, "rev-parse", "v2.1.0^"); got != commits["2.0.0"] {
+		if got := testenv.MustGit(t, clone, "rev-parse", "v2.1.0^"); got != commits["2.0.0"] {
 			t.Errorf("parent of 2.1.0 = %s, want %s", got, commits["2.0.0"])
 		}
 
 		// Pushes are refused with a message; unknown repositories are 404.
 		os.WriteFile(filepath.Join(clone, "extra.txt"), []byte("x"), 0o644)
-		mustGitRun(t, clone, "add", "extra.txt")
-		mustGitRun(t, clone, "commit", "--quiet", "-m", "change")
-		out, err := gitRun(t, clone, "push", "origin", "HEAD:main")
+		testenv.MustGit(t, clone, "add", "extra.txt")
+		testenv.MustGit(t, clone, "commit", "--quiet", "-m", "change")
+		out, err := testenv.Git(t, clone, "push", "origin", "HEAD:main")
 		if err == nil {
 			t.Fatalf("push succeeded:\n%s", out)
 		}
@@ -300,7 +274,7 @@ func TestGitServer(t *testing.T) {
 		}
 		r.expect(404, "GET", "/git/nope.git/info/refs?service=git-upload-pack", "", nil)
 		r.expect(404, "GET", "/git/..%2fdemo.git/info/refs?service=git-upload-pack", "", nil)
-		if out, err := gitRun(t, "", "ls-remote", r.URL+"/git/nope.git"); err == nil || !strings.Contains(out, "not found") {
+		if out, err := testenv.Git(t, "", "ls-remote", r.URL+"/git/nope.git"); err == nil || !strings.Contains(out, "not found") {
 			t.Errorf("ls-remote of an unknown repository: %v\n%s", err, out)
 		}
 
@@ -326,8 +300,8 @@ func TestGitServer(t *testing.T) {
 			commits["1.2.0"] = refs["refs/tags/v1.2.0"]
 			return commits["1.2.0"] != "", fmt.Sprint(refs)
 		})
-		mustGitRun(t, clone, "fetch", "--quiet", "--tags", "origin")
-		if got := mustGitRun(t, clone, "rev-parse", "v1.2.0^"); got != commits["1.0.1"] {
+		testenv.MustGit(t, clone, "fetch", "--quiet", "--tags", "origin")
+		if got := testenv.MustGit(t, clone, "rev-parse", "v1.2.0^"); got != commits["1.0.1"] {
 			t.Errorf("parent of 1.2.0 = %s, want 1.0.1's %s (1.1.0 was deleted before)", got, commits["1.0.1"])
 		}
 		r.waitQueueEmpty()
@@ -338,7 +312,7 @@ func TestGitServer(t *testing.T) {
 		// A rebuild from the stored archives gives the same repository.
 		before := remoteRefs(t, remote)
 		bare := filepath.Join(r.Config.GitDir, "demo.git")
-		objects := mustGitRun(t, bare, "rev-list", "--all", "--objects")
+		objects := testenv.MustGit(t, bare, "rev-list", "--all", "--objects")
 		r.Stop()
 		code, stdout, stderr := r.runCommand("git", "rebuild")
 		if code != 0 {
@@ -350,10 +324,10 @@ func TestGitServer(t *testing.T) {
 		if after := remoteRefs(t, bare); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Errorf("refs after rebuild:\n%v\nwant:\n%v", after, before)
 		}
-		if got := mustGitRun(t, bare, "rev-list", "--all", "--objects"); got != objects {
+		if got := testenv.MustGit(t, bare, "rev-list", "--all", "--objects"); got != objects {
 			t.Errorf("objects after rebuild differ")
 		}
-		mustGitRun(t, bare, "fsck", "--strict", "--no-progress")
+		testenv.MustGit(t, bare, "fsck", "--strict", "--no-progress")
 		if code, _, stderr := r.runCommand("git", "rebuild", "nope"); code != 1 || !strings.Contains(stderr, `no package "nope"`) {
 			t.Errorf("rebuild of an unknown package: exit %d, %s", code, stderr)
 		}
@@ -468,7 +442,7 @@ func TestGitPublishWhileUnwritable(t *testing.T) {
 		refs := remoteRefs(t, remote)
 		return c != "" && refs["refs/tags/v1.1.0"] == c && refs["refs/heads/main"] == c, fmt.Sprint(c, refs)
 	})
-	if got := mustGitRun(t, filepath.Join(gitDir, "demo.git"), "rev-parse", "v1.1.0^"); got != first {
+	if got := testenv.MustGit(t, filepath.Join(gitDir, "demo.git"), "rev-parse", "v1.1.0^"); got != first {
 		t.Errorf("parent of 1.1.0 = %s, want 1.0.0's %s", got, first)
 	}
 	r.waitQueueEmpty()
@@ -492,7 +466,7 @@ func TestGitMirror(t *testing.T) {
 				env["GITEA_URL"], env["GITEA_TOKEN"] = srv, giteaTestToken
 				// Gitea would create the repository; here it is the
 				// local bare repository the push goes to.
-				mustGitRun(t, "", "init", "--quiet", "--bare", mirror)
+				testenv.MustGit(t, "", "init", "--quiet", "--bare", mirror)
 			}
 			r := startRegistry(t, regOptions{Env: env})
 			tok := r.signUp("alice")
@@ -529,7 +503,7 @@ func TestGitMirror(t *testing.T) {
 					refs := remoteRefs(t, remote)
 					return refs["refs/heads/main"] != "" && refs["refs/heads/main"] == refs["refs/tags/v1.0.1"], fmt.Sprint(refs)
 				})
-				mustGitRun(t, "", "init", "--quiet", "--bare", mirror)
+				testenv.MustGit(t, "", "init", "--quiet", "--bare", mirror)
 			}
 			eventually(t, "the mirror to catch up", func() (bool, string) {
 				local := remoteRefs(t, remote)
@@ -554,7 +528,7 @@ func TestGitMirror(t *testing.T) {
 				got := remoteRefs(t, mirror)
 				return back != "" && got["refs/heads/main"] == back && got["refs/tags/v1.1.0"] == v11, fmt.Sprint(got)
 			})
-			mustGitRun(t, mirror, "fsck", "--strict", "--no-progress")
+			testenv.MustGit(t, mirror, "fsck", "--strict", "--no-progress")
 			r.waitQueueEmpty()
 			_, info := r.gitHealth()
 			m, _ := info["mirror"].(map[string]any)
@@ -728,7 +702,7 @@ func TestGitYanksAndDeletes(t *testing.T) {
 		return len(refs) == 2 && v3 != "" && refs["refs/heads/main"] == v3, fmt.Sprint(refs)
 	})
 	bare := filepath.Join(r.Config.GitDir, "demo.git")
-	if out, err := gitRun(t, bare, "rev-parse", "--verify", "--quiet", v3+"^"); err == nil {
+	if out, err := testenv.Git(t, bare, "rev-parse", "--verify", "--quiet", v3+"^"); err == nil {
 		t.Errorf("3.0.0 has a parent: %s", out)
 	}
 	r.waitQueueEmpty()
@@ -758,7 +732,7 @@ func startBinary(t *testing.T, env []string) (*testRegistry, func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -863,7 +837,7 @@ func TestGitLostRepositoryIsRemade(t *testing.T) {
 	})
 	r.waitQueueEmpty()
 	bare := filepath.Join(r.Config.GitDir, "demo.git")
-	v10 := mustGitRun(t, bare, "rev-parse", "v1.1.0^")
+	v10 := testenv.MustGit(t, bare, "rev-parse", "v1.1.0^")
 	before := remoteRefs(t, remote)
 	if err := os.RemoveAll(bare); err != nil {
 		t.Fatal(err)
@@ -883,7 +857,7 @@ func TestGitLostRepositoryIsRemade(t *testing.T) {
 	if refs["refs/tags/v1.1.0"] != before["refs/tags/v1.1.0"] || len(refs) != 3 {
 		t.Errorf("refs after the repository was remade: %v (before: %v)", refs, before)
 	}
-	if got := mustGitRun(t, bare, "rev-parse", "v1.2.0^", "v1.2.0^^"); got != before["refs/tags/v1.1.0"]+"\n"+v10 {
+	if got := testenv.MustGit(t, bare, "rev-parse", "v1.2.0^", "v1.2.0^^"); got != before["refs/tags/v1.1.0"]+"\n"+v10 {
 		t.Errorf("ancestors of 1.2.0: %s, want 1.1.0's %s and 1.0.0's %s", got, before["refs/tags/v1.1.0"], v10)
 	}
 }

@@ -30,7 +30,7 @@ type testRegistry struct {
 	URL     string
 	Config  *config.Config
 	DataDir string
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 	cancel  context.CancelFunc
 	done    chan error
 	stopped bool
@@ -90,7 +90,7 @@ func startRegistry(t testing.TB, o regOptions) *testRegistry {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	r := &testRegistry{t: t, Config: cfg, DataDir: dataDir, logs: &syncBuffer{}, done: make(chan error, 1)}
+	r := &testRegistry{t: t, Config: cfg, DataDir: dataDir, logs: &testenv.Buffer{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	ready := make(chan string, 1)
@@ -318,24 +318,6 @@ func untar(t testing.TB, b []byte) map[string]string {
 		out[h.Name] = string(c)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the log).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var (

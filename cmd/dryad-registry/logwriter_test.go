@@ -8,13 +8,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // TestLogWriterKeepsEveryLineInOrder writes from many goroutines and checks
 // that every line arrives whole, each goroutine's lines in order, and that
 // Close writes what is left.
 func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
-	var out syncBuffer
+	var out testenv.Buffer
 	w := newLogWriter(&out)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -51,7 +53,7 @@ func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 // TestWarningsReachTheLogAtOnce checks that a warning is written before its
 // logging call returns, while info lines may be batched.
 func TestWarningsReachTheLogAtOnce(t *testing.T) {
-	var out syncBuffer
+	var out testenv.Buffer
 	w := newLogWriter(&out)
 	defer w.Close()
 	log := slog.New(flushingHandler{slog.NewTextHandler(w, nil), w})

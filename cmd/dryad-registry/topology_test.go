@@ -145,7 +145,7 @@ type edge struct {
 	client              *http.Client
 	cmd                 *exec.Cmd
 	done                chan struct{}
-	log                 *syncBuffer
+	log                 *testenv.Buffer
 }
 
 // newEdge prepares nginx's folder, ports, certificate and a client that
@@ -163,7 +163,7 @@ func newEdge(t testing.TB) *edge {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := &edge{t: t, dir: dir, httpPort: freePort(t), httpsPort: freePort(t), log: &syncBuffer{}}
+	e := &edge{t: t, dir: dir, httpPort: freePort(t), httpsPort: freePort(t), log: &testenv.Buffer{}}
 	e.certPath, e.keyPath, e.pool = testCert(t, dir)
 	e.client = e.newClient(nil)
 	return e

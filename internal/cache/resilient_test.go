@@ -1,14 +1,11 @@
 package cache_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +16,6 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
-
-// logBuffer collects log output for the test to count messages in.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
-}
 
 // stack is the resilient wiring of one registry instance over one Redis.
 type stack struct {
@@ -92,7 +71,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestResilientSurvivesRedisOutage(t *testing.T) {
 	ctx := context.Background()
 	srv := testenv.StartRedis(t, testenv.RedisOptions{})
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	prefix := "reg:"
 	s := newStack(t, srv, prefix, cache.HealthOptions{
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
@@ -152,8 +131,8 @@ func TestResilientSurvivesRedisOutage(t *testing.T) {
 	if got, want := ledger.Totals(), map[string]int64{"oak@1.0.0": 25}; !maps.Equal(got, want) {
 		t.Errorf("after draining the fallback, totals = %v, want %v", got, want)
 	}
-	if n := logs.count("cache backend unreachable"); n != 1 {
-		t.Errorf("outage logged %d times, want once per LogEvery:\n%s", n, logs.buf.String())
+	if n := logs.Count("cache backend unreachable"); n != 1 {
+		t.Errorf("outage logged %d times, want once per LogEvery:\n%s", n, logs.String())
 	}
 
 	// Back: the decorators find Redis again by themselves.
@@ -166,7 +145,7 @@ func TestResilientSurvivesRedisOutage(t *testing.T) {
 	if !s.health.Healthy() || s.health.Check(ctx) != nil {
 		t.Error("Health does not report the recovery")
 	}
-	if n := logs.count("cache backend recovered"); n != 1 {
+	if n := logs.Count("cache backend recovered"); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 	// The values are in Redis, where other instances see them.

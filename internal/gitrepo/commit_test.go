@@ -27,7 +27,7 @@ func TestVersionGraph(t *testing.T) {
 
 	parents := map[string]string{"1.0.0": "", "1.1.0": "1.0.0", "2.0.0": "1.1.0", "1.0.1": "1.0.0"}
 	for v, p := range parents {
-		got := strings.Fields(mustGit(t, dir, "rev-list", "--parents", "-n1", h.commits[v]))[1:]
+		got := strings.Fields(testenv.MustGit(t, dir, "rev-list", "--parents", "-n1", h.commits[v]))[1:]
 		want := []string{}
 		if p != "" {
 			want = []string{h.commits[p]}
@@ -57,31 +57,31 @@ func TestVersionGraph(t *testing.T) {
 		"author Ada Publisher <ada@users.noreply.example> 1740841200 +0000\n"+
 		"committer Ada Publisher <ada@users.noreply.example> 1740841200 +0000\n\n"+
 		"Release demo v1.0.1\n",
-		mustGit(t, dir, "rev-parse", h.commits["1.0.1"]+"^{tree}"), h.commits["1.0.0"])
-	if got := mustGit(t, dir, "cat-file", "commit", h.commits["1.0.1"]) + "\n"; got != wantCommit {
+		testenv.MustGit(t, dir, "rev-parse", h.commits["1.0.1"]+"^{tree}"), h.commits["1.0.0"])
+	if got := testenv.MustGit(t, dir, "cat-file", "commit", h.commits["1.0.1"]) + "\n"; got != wantCommit {
 		t.Errorf("commit of 1.0.1:\n%s\nwant:\n%s", got, wantCommit)
 	}
 	wantTag := "object " + h.commits["1.0.1"] + "\ntype commit\ntag v1.0.1\n" +
 		"tagger Ada Publisher <ada@users.noreply.example> 1740841200 +0000\n\ndemo v1.0.1\n"
-	if got := mustGit(t, dir, "cat-file", "tag", "v1.0.1") + "\n"; got != wantTag {
+	if got := testenv.MustGit(t, dir, "cat-file", "tag", "v1.0.1") + "\n"; got != wantTag {
 		t.Errorf("tag v1.0.1:\n%s\nwant:\n%s", got, wantTag)
 	}
 	// Only main and the tags: no temporary ref was ever written.
-	refs := strings.Fields(mustGit(t, dir, "for-each-ref", "--format=%(refname)"))
+	refs := strings.Fields(testenv.MustGit(t, dir, "for-each-ref", "--format=%(refname)"))
 	if want := "refs/heads/main refs/tags/v1.0.0 refs/tags/v1.0.1 refs/tags/v1.1.0 refs/tags/v2.0.0"; strings.Join(refs, " ") != want {
 		t.Errorf("refs = %v, want %s", refs, want)
 	}
-	if got := mustGit(t, dir, "symbolic-ref", "HEAD"); got != "refs/heads/main" {
+	if got := testenv.MustGit(t, dir, "symbolic-ref", "HEAD"); got != "refs/heads/main" {
 		t.Errorf("HEAD -> %s, want refs/heads/main", got)
 	}
-	mustGit(t, dir, "fsck", "--strict", "--no-progress")
+	testenv.MustGit(t, dir, "fsck", "--strict", "--no-progress")
 }
 
 // refsOf lists every ref with its object id (tag objects included), the
 // complete identity of a repository's published history.
 func refsOf(t *testing.T, r *Repos, pkg string) string {
 	t.Helper()
-	return mustGit(t, r.dir(pkg), "for-each-ref", "--format=%(objectname) %(refname)")
+	return testenv.MustGit(t, r.dir(pkg), "for-each-ref", "--format=%(objectname) %(refname)")
 }
 
 func TestIdsAreDeterministic(t *testing.T) {
@@ -235,7 +235,7 @@ func TestCommitVersionRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	mustGit(t, r.dir("demo"), "fsck", "--strict", "--no-progress")
+	testenv.MustGit(t, r.dir("demo"), "fsck", "--strict", "--no-progress")
 	if entries, _ := os.ReadDir(r.Root()); len(entries) != 1 {
 		t.Errorf("root holds %d entries, want only demo.git", len(entries))
 	}
@@ -263,7 +263,7 @@ func TestCommitVersionAcceptsArchiveVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := mustGit(t, r.dir("demo"), "ls-tree", "-r", "--format=%(objectmode) %(path)", c); got != "100644 a.txt\n100755 bin/x" {
+	if got := testenv.MustGit(t, r.dir("demo"), "ls-tree", "-r", "--format=%(objectmode) %(path)", c); got != "100644 a.txt\n100755 bin/x" {
 		t.Errorf("tree:\n%s", got)
 	}
 	// Not Latest: main is not set, and the tag is there.
@@ -292,11 +292,11 @@ func TestSetMainAndDeleteTag(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "clone")
-	mustGit(t, "", "clone", "--quiet", url, dir)
-	if got := mustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.1.0"] {
+	testenv.MustGit(t, "", "clone", "--quiet", url, dir)
+	if got := testenv.MustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.1.0"] {
 		t.Errorf("fresh clone is at %s, want 1.1.0 = %s", got, h.commits["1.1.0"])
 	}
-	if got := mustGit(t, dir, "tag", "--list"); got != "v1.0.0\nv1.1.0\nv2.0.0" {
+	if got := testenv.MustGit(t, dir, "tag", "--list"); got != "v1.0.0\nv1.1.0\nv2.0.0" {
 		t.Errorf("tags in a fresh clone:\n%s", got)
 	}
 	sameTree(t, "main", canonicalArchive(t, packageFiles("demo", "1.1.0")), dir)
@@ -366,7 +366,7 @@ func TestInterruptedCommitLeavesTheRepositoryIntact(t *testing.T) {
 	if after := refsOf(t, r, "demo"); after != before {
 		t.Errorf("refs changed:\n%s\n---\n%s", before, after)
 	}
-	mustGit(t, r.dir("demo"), "fsck", "--strict", "--no-progress")
+	testenv.MustGit(t, r.dir("demo"), "fsck", "--strict", "--no-progress")
 
 	// The retry completes.
 	c2, err := r.CommitVersion(t.Context(), Version{Package: "demo", Version: "1.1.0",
@@ -488,7 +488,7 @@ func checkConcurrentResult(t *testing.T, r *Repos, n int, ids []string) {
 	if !found {
 		t.Errorf("main = %q, not one of the tagged commits", main)
 	}
-	mustGit(t, r.dir("demo"), "fsck", "--strict", "--no-progress")
+	testenv.MustGit(t, r.dir("demo"), "fsck", "--strict", "--no-progress")
 }
 
 // TestConcurrentWritersInSeveralProcesses runs writers as separate

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // history is the test package's published history: 1.0.1 came after 2.0.0
@@ -140,24 +142,24 @@ func TestCloneEveryTagMatchesItsArchive(t *testing.T) {
 	for _, proto := range []string{"0", "2"} {
 		t.Run("protocol v"+proto, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "demo")
-			mustGit(t, "", "-c", "protocol.version="+proto, "clone", "--quiet", url, dir)
+			testenv.MustGit(t, "", "-c", "protocol.version="+proto, "clone", "--quiet", url, dir)
 
-			if got := mustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["2.0.0"] {
+			if got := testenv.MustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["2.0.0"] {
 				t.Errorf("clone checked out %s, want main = 2.0.0 = %s", got, h.commits["2.0.0"])
 			}
-			tags := strings.Fields(mustGit(t, dir, "tag", "--list"))
+			tags := strings.Fields(testenv.MustGit(t, dir, "tag", "--list"))
 			sort.Strings(tags)
 			if want := []string{"v1.0.0", "v1.0.1", "v1.1.0", "v2.0.0"}; strings.Join(tags, " ") != strings.Join(want, " ") {
 				t.Fatalf("tags = %v, want %v", tags, want)
 			}
 			for version, id := range h.commits {
-				mustGit(t, dir, "checkout", "--quiet", "v"+version)
-				if got := mustGit(t, dir, "rev-parse", "HEAD"); got != id {
+				testenv.MustGit(t, dir, "checkout", "--quiet", "v"+version)
+				if got := testenv.MustGit(t, dir, "rev-parse", "HEAD"); got != id {
 					t.Errorf("v%s checks out %s, want %s", version, got, id)
 				}
 				sameTree(t, "v"+version, canonicalArchive(t, packageFiles("demo", version)), dir)
 			}
-			if out := mustGit(t, dir, "fsck", "--strict", "--no-progress"); strings.Contains(out, "error") {
+			if out := testenv.MustGit(t, dir, "fsck", "--strict", "--no-progress"); strings.Contains(out, "error") {
 				t.Errorf("fsck of the clone: %s", out)
 			}
 		})
@@ -169,15 +171,15 @@ func TestShallowCloneOfATag(t *testing.T) {
 	h := publishHistory(t, r, "demo")
 	url := serve(t, r) + "/git/demo.git"
 	dir := filepath.Join(t.TempDir(), "demo")
-	mustGit(t, "", "clone", "--quiet", "--depth", "1", "--branch", "v1.1.0", url, dir)
+	testenv.MustGit(t, "", "clone", "--quiet", "--depth", "1", "--branch", "v1.1.0", url, dir)
 
-	if got := mustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.1.0"] {
+	if got := testenv.MustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.1.0"] {
 		t.Errorf("HEAD = %s, want 1.1.0 = %s", got, h.commits["1.1.0"])
 	}
-	if got := mustGit(t, dir, "rev-list", "--count", "HEAD"); got != "1" {
+	if got := testenv.MustGit(t, dir, "rev-list", "--count", "HEAD"); got != "1" {
 		t.Errorf("shallow clone has %s commits, want 1", got)
 	}
-	if got := mustGit(t, dir, "rev-parse", "--is-shallow-repository"); got != "true" {
+	if got := testenv.MustGit(t, dir, "rev-parse", "--is-shallow-repository"); got != "true" {
 		t.Errorf("is-shallow-repository = %s", got)
 	}
 	sameTree(t, "v1.1.0", canonicalArchive(t, packageFiles("demo", "1.1.0")), dir)
@@ -189,9 +191,9 @@ func TestPartialClone(t *testing.T) {
 	url := serve(t, r) + "/git/demo.git"
 	dir := filepath.Join(t.TempDir(), "demo")
 	// Blobs are left out, then fetched on demand by the checkouts.
-	mustGit(t, "", "clone", "--quiet", "--no-checkout", "--filter=blob:none", url, dir)
+	testenv.MustGit(t, "", "clone", "--quiet", "--no-checkout", "--filter=blob:none", url, dir)
 	missing := 0
-	for _, l := range strings.Split(mustGit(t, dir, "rev-list", "--objects", "--missing=print", "--all"), "\n") {
+	for _, l := range strings.Split(testenv.MustGit(t, dir, "rev-list", "--objects", "--missing=print", "--all"), "\n") {
 		if strings.HasPrefix(l, "?") {
 			missing++
 		}
@@ -199,8 +201,8 @@ func TestPartialClone(t *testing.T) {
 	if missing == 0 {
 		t.Error("the clone holds every blob: the server ignored the filter")
 	}
-	mustGit(t, dir, "checkout", "--quiet", "v1.0.1")
-	if got := mustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.0.1"] {
+	testenv.MustGit(t, dir, "checkout", "--quiet", "v1.0.1")
+	if got := testenv.MustGit(t, dir, "rev-parse", "HEAD"); got != h.commits["1.0.1"] {
 		t.Errorf("HEAD = %s, want %s", got, h.commits["1.0.1"])
 	}
 	sameTree(t, "v1.0.1", canonicalArchive(t, packageFiles("demo", "1.0.1")), dir)
@@ -222,22 +224,22 @@ func TestFetchSeesANewVersion(t *testing.T) {
 	}))
 	defer srv.Close()
 	dir := filepath.Join(t.TempDir(), "demo")
-	mustGit(t, "", "clone", "--quiet", srv.URL+"/git/demo", dir)
+	testenv.MustGit(t, "", "clone", "--quiet", srv.URL+"/git/demo", dir)
 	// Local commits make the next negotiation long enough (over 1 KiB)
 	// for git to gzip its request.
 	for i := range 40 {
-		mustGit(t, dir, "commit", "--quiet", "--allow-empty", "-m", fmt.Sprint("local ", i))
+		testenv.MustGit(t, dir, "commit", "--quiet", "--allow-empty", "-m", fmt.Sprint("local ", i))
 	}
 
 	c := commit(t, r, "demo", "2.1.0", h.commits["2.0.0"], 4, true)
-	mustGit(t, dir, "fetch", "--quiet", "--tags", "origin")
-	if got := mustGit(t, dir, "rev-parse", "origin/main"); got != c {
+	testenv.MustGit(t, dir, "fetch", "--quiet", "--tags", "origin")
+	if got := testenv.MustGit(t, dir, "rev-parse", "origin/main"); got != c {
 		t.Errorf("origin/main = %s after fetch, want 2.1.0 = %s", got, c)
 	}
-	if got := mustGit(t, dir, "rev-parse", "v2.1.0^{commit}"); got != c {
+	if got := testenv.MustGit(t, dir, "rev-parse", "v2.1.0^{commit}"); got != c {
 		t.Errorf("v2.1.0 = %s after fetch, want %s", got, c)
 	}
-	if got := mustGit(t, dir, "rev-parse", "origin/main^"); got != h.commits["2.0.0"] {
+	if got := testenv.MustGit(t, dir, "rev-parse", "origin/main^"); got != h.commits["2.0.0"] {
 		t.Errorf("parent of 2.1.0 = %s, want 2.0.0 = %s", got, h.commits["2.0.0"])
 	}
 	mu.Lock()
@@ -252,19 +254,19 @@ func TestPushIsRefusedWithAMessage(t *testing.T) {
 	publishHistory(t, r, "demo")
 	base := serve(t, r)
 	dir := filepath.Join(t.TempDir(), "demo")
-	mustGit(t, "", "clone", "--quiet", base+"/git/demo.git", dir)
+	testenv.MustGit(t, "", "clone", "--quiet", base+"/git/demo.git", dir)
 	if err := os.WriteFile(filepath.Join(dir, "extra.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustGit(t, dir, "add", "extra.txt")
-	mustGit(t, dir, "commit", "--quiet", "-m", "change")
+	testenv.MustGit(t, dir, "add", "extra.txt")
+	testenv.MustGit(t, dir, "commit", "--quiet", "-m", "change")
 
 	for _, args := range [][]string{
 		{"push", "origin", "HEAD:main"},
 		{"push", "origin", "HEAD:refs/tags/v9.9.9"},
 		{"push", base + "/git/unknown.git", "HEAD:main"},
 	} {
-		out, err := gitCmd(t, dir, args...)
+		out, err := testenv.Git(t, dir, args...)
 		if err == nil {
 			t.Fatalf("git %v succeeded:\n%s", args, out)
 		}
@@ -304,7 +306,7 @@ func TestHandlerRoutes(t *testing.T) {
 	// Real repositories under names the registry never accepts: a request
 	// for them must be refused by the name check, not by the filesystem.
 	for _, odd := range []string{"Demo.git", "de.mo.git", ".tmp-demo.git"} {
-		mustGit(t, "", "init", "--quiet", "--bare", filepath.Join(r.Root(), odd))
+		testenv.MustGit(t, "", "init", "--quiet", "--bare", filepath.Join(r.Root(), odd))
 	}
 	// Serve the handler alone: a ServeMux would clean some paths first.
 	srv := httptest.NewServer(r.Handler())

@@ -6,8 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -115,30 +113,4 @@ func commit(t testing.TB, r *Repos, name, version, parent string, n int, latest 
 		t.Fatalf("CommitVersion %s %s: %v", name, version, err)
 	}
 	return id
-}
-
-// gitCmd runs the stock git client the way a user would (with a clean
-// configuration) and returns its combined output.
-func gitCmd(t testing.TB, dir string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(testenv.LookPath(t, "git"), args...)
-	cmd.Dir = dir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LC_ALL=C",
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org",
-	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// mustGit is gitCmd that fails the test on error.
-func mustGit(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	out, err := gitCmd(t, dir, args...)
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(out)
 }

@@ -22,7 +22,7 @@ import (
 func remoteRefs(t *testing.T, remote string) string {
 	t.Helper()
 	var lines []string
-	for _, l := range strings.Split(mustGit(t, "", "ls-remote", remote), "\n") {
+	for _, l := range strings.Split(testenv.MustGit(t, "", "ls-remote", remote), "\n") {
 		if l != "" && !strings.HasSuffix(l, "^{}") && !strings.HasSuffix(l, "\tHEAD") {
 			lines = append(lines, strings.Replace(l, "\t", " ", 1))
 		}
@@ -41,7 +41,7 @@ func sortedLines(s string) string {
 // bareRepo creates an empty bare repository, as a mirror host would.
 func bareRepo(t *testing.T, dir string) {
 	t.Helper()
-	mustGit(t, "", "init", "--quiet", "--bare", "--initial-branch=main", dir)
+	testenv.MustGit(t, "", "init", "--quiet", "--bare", "--initial-branch=main", dir)
 }
 
 func TestPushToALocalMirror(t *testing.T) {
@@ -57,8 +57,8 @@ func TestPushToALocalMirror(t *testing.T) {
 				remote = "file://" + mirror
 			}
 			// A ref of the mirror's own is left alone.
-			own := mustGit(t, mirror, "commit-tree", "-m", "notes", mustGit(t, mirror, "mktree"))
-			mustGit(t, mirror, "update-ref", "refs/heads/notes", own)
+			own := testenv.MustGit(t, mirror, "commit-tree", "-m", "notes", testenv.MustGit(t, mirror, "mktree"))
+			testenv.MustGit(t, mirror, "update-ref", "refs/heads/notes", own)
 			notes := own + " refs/heads/notes\n"
 
 			if err := r.Push(ctx, "demo", remote); err != nil {
@@ -94,7 +94,7 @@ func TestPushToALocalMirror(t *testing.T) {
 			if strings.Contains(got, "v2.1.0") || !strings.Contains(got, h.commits["1.1.0"]+" refs/heads/main") {
 				t.Errorf("mirror still has v2.1.0 or main is not at 1.1.0:\n%s", got)
 			}
-			mustGit(t, mirror, "fsck", "--strict", "--no-progress")
+			testenv.MustGit(t, mirror, "fsck", "--strict", "--no-progress")
 		})
 	}
 }
@@ -114,7 +114,7 @@ func TestPushNeverMovesAMirrorTag(t *testing.T) {
 	if !errors.Is(err, errs.Unavailable) {
 		t.Fatalf("push over a different tag: %v, want Unavailable", err)
 	}
-	if got := mustGit(t, mirror, "rev-parse", "v1.0.0^{commit}"); got != foreign {
+	if got := testenv.MustGit(t, mirror, "rev-parse", "v1.0.0^{commit}"); got != foreign {
 		t.Errorf("mirror tag moved to %s", got)
 	}
 	if err := r.Push(t.Context(), "missing", mirror); !errors.Is(err, errs.NotFound) {
@@ -266,7 +266,7 @@ func TestMirrorCreatesTheGiteaRepositoryOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := mustGit(t, filepath.Join(root, "demo.git"), "rev-parse", "main"); got != h.commits["2.0.0"] {
+	if got := testenv.MustGit(t, filepath.Join(root, "demo.git"), "rev-parse", "main"); got != h.commits["2.0.0"] {
 		t.Errorf("mirror main = %s", got)
 	}
 }

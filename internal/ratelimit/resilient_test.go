@@ -1,12 +1,9 @@
 package ratelimit_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,28 +15,10 @@ import (
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
-// logBuffer collects log output for the test to count messages in.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
-}
-
 func TestResilientFallsBackAndRecovers(t *testing.T) {
 	ctx := context.Background()
 	srv := testenv.StartRedis(t, testenv.RedisOptions{})
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	r := ratelimit.NewResilient(redis.New(srv.Client(t), "reg:"), memory.New(memory.Options{}), ratelimit.ResilientOptions{
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		RetryEvery: 50 * time.Millisecond,
@@ -91,8 +70,8 @@ func TestResilientFallsBackAndRecovers(t *testing.T) {
 	if err := r.Check(ctx); !errors.Is(err, errs.Unavailable) {
 		t.Errorf("Check with Redis down = %v, want errs.Unavailable", err)
 	}
-	if n := logs.count("rate limiter backend unreachable"); n != 1 {
-		t.Errorf("outage logged %d times, want once:\n%s", n, logs.buf.String())
+	if n := logs.Count("rate limiter backend unreachable"); n != 1 {
+		t.Errorf("outage logged %d times, want once:\n%s", n, logs.String())
 	}
 
 	// Back: Redis is used again by itself.
@@ -109,7 +88,7 @@ func TestResilientFallsBackAndRecovers(t *testing.T) {
 	if after := remainingInRedis(); after != before-1 {
 		t.Errorf("after recovery Redis went from %d to %d tokens; want the token taken there", before, after)
 	}
-	if n := logs.count("rate limiter backend recovered"); n != 1 {
+	if n := logs.Count("rate limiter backend recovered"); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 }

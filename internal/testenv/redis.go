@@ -36,7 +36,7 @@ type RedisServer struct {
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	done     chan struct{}
-	log      lockedBuffer
+	log      Buffer
 }
 
 // StartRedis starts a redis-server on a free loopback port and stops it
@@ -177,27 +177,6 @@ func (s *RedisServer) Client(t testing.TB) *goredis.Client {
 	c := goredis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// lockedBuffer collects the server's output for failure messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.buf) < 1<<20 {
-		b.buf = append(b.buf, p...)
-	}
-	return len(p), nil
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }
 
 // RedisClient returns a client of the shared test Redis (TEST_REDIS_URL),
