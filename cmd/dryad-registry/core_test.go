@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -532,5 +533,16 @@ func TestRefusedRepublishKeepsArchive(t *testing.T) {
 	again := r.expect(200, "GET", "/packages/precious/1.0.0.tar.gz", "", nil).Body
 	if !bytes.Equal(stored, again) {
 		t.Fatal("the served archive changed after refused republishes")
+	}
+	// Refusals known before the archive is stored leave no archive behind.
+	archives := func() int {
+		m, _ := filepath.Glob(filepath.Join(r.DataDir, "packages", "sha256", "*", "*.tar.gz"))
+		return len(m)
+	}
+	before := archives()
+	r.expect(403, "POST", "/api/upload", stranger, pkg{name: "precious", version: "2.0.0"}.archive(t), "Content-Type", "application/gzip")
+	r.expect(422, "POST", "/api/upload", owner, pkg{name: "precious", version: "2.0.0", fields: map[string]any{"dependencies": map[string]string{"ghost": "*"}}}.archive(t), "Content-Type", "application/gzip")
+	if after := archives(); after != before {
+		t.Errorf("refused publishes stored %d archives", after-before)
 	}
 }
