@@ -68,7 +68,7 @@ say "starting the registry (SQLite in $work/data)"
 url=
 for _ in 1 2 3; do
 	port=$(free_port) || die "no free loopback port"
-	HOST=127.0.0.1 PORT=$port DATA_DIR="$work/data" API_RATE_LIMIT=0 UPLOAD_RATE_LIMIT=0 \
+	HOST=127.0.0.1 PORT=$port DATA_DIR="$work/data" INSTALL_RATE_LIMIT=0 API_RATE_LIMIT=0 UPLOAD_RATE_LIMIT=0 \
 		MAX_PACKAGE_SIZE=$((PUBLISH_MB + 28))MB LOG_LEVEL="$LOG_LEVEL" BCRYPT_COST=10 \
 		JWT_SECRET="$(random_hex 32)" "$work/dryad-registry" serve >"$work/server.log" 2>&1 &
 	server_pid=$!

@@ -184,7 +184,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		audit := r.expect(200, "GET", "/api/admin/audit?action=yank", admin, nil).JSON(t)
 		denied := 0
 		for _, e := range audit["events"].([]any) {
-			if e.(map[string]any)["Outcome"] == store.OutcomeDenied || e.(map[string]any)["outcome"] == store.OutcomeDenied {
+			if e.(map[string]any)["outcome"] == store.OutcomeDenied {
 				denied++
 			}
 		}
@@ -323,7 +323,7 @@ func TestAccounts(t *testing.T) {
 		found := false
 		for _, e := range fails["events"].([]any) {
 			m := e.(map[string]any)
-			if m["Outcome"] == "failure" && m["IP"] == "127.0.0.1" {
+			if m["outcome"] == "failure" && m["ip"] == "127.0.0.1" {
 				found = true
 			}
 		}

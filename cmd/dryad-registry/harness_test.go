@@ -46,6 +46,9 @@ type regOptions struct {
 	DataDir string
 	// Env holds extra configuration variables.
 	Env map[string]string
+	// DefaultLimits keeps the configuration's own rate limits instead of
+	// turning them off.
+	DefaultLimits bool
 }
 
 // engines runs fn once per metadata engine.
@@ -71,7 +74,12 @@ func startRegistry(t testing.TB, o regOptions) *testRegistry {
 		"HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": dataDir, "BCRYPT_COST": "4",
 		"JWT_SECRET": "test-secret-0123456789abcdef", "LOG_LEVEL": "debug",
 		// Tests make many requests quickly; rate limits have their own tests.
-		"API_RATE_LIMIT": "0", "UPLOAD_RATE_LIMIT": "0",
+		"INSTALL_RATE_LIMIT": "0", "API_RATE_LIMIT": "0", "UPLOAD_RATE_LIMIT": "0",
+	}
+	if o.DefaultLimits {
+		delete(env, "INSTALL_RATE_LIMIT")
+		delete(env, "API_RATE_LIMIT")
+		delete(env, "UPLOAD_RATE_LIMIT")
 	}
 	switch {
 	case o.DatabaseURL != "":

@@ -468,7 +468,13 @@ type progress struct {
 	tty   bool
 	off   bool
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// finished is set once the request is over: the HTTP transport may
+	// still be reading the body in its own goroutine after the registry
+	// answered early (a refusal before the whole body arrived), and
+	// nothing may reach the writer after the command moved on to print
+	// the answer.
+	finished  bool
 	done      int64
 	start     time.Time
 	lastDraw  time.Time
@@ -491,7 +497,7 @@ func newProgress(w io.Writer, total int64, label string, quiet bool) *progress {
 // reader counts what r yields; a new reader (a resent body) starts over.
 func (p *progress) reader(r io.Reader) io.Reader {
 	p.mu.Lock()
-	p.done, p.lastTenth = 0, 0
+	p.done, p.lastTenth, p.finished = 0, 0, false
 	p.mu.Unlock()
 	return &progressReader{r: r, p: p}
 }
@@ -515,6 +521,9 @@ func (p *progress) add(n int64) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
 	p.done += n
 	if p.tty {
 		if now := time.Now(); now.Sub(p.lastDraw) >= 100*time.Millisecond || p.done >= p.total {
@@ -548,6 +557,7 @@ func (p *progress) draw() {
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.finished = true
 	if p.tty && p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,8 +19,9 @@ import (
 
 // limitedRates makes limits whose buckets refill so slowly (one request
 // every 20 s) that no test refills them by waiting: a client has one API
-// request (the burst is twice the rate, at least one) and five uploads.
-var limitedRates = map[string]string{"API_RATE_LIMIT": "0.05", "UPLOAD_RATE_LIMIT": "0.05", "TRUSTED_PROXIES": "127.0.0.1/32"}
+// request (the burst is twice the rate, at least one), one install request
+// and five uploads.
+var limitedRates = map[string]string{"INSTALL_RATE_LIMIT": "0.05", "API_RATE_LIMIT": "0.05", "UPLOAD_RATE_LIMIT": "0.05", "TRUSTED_PROXIES": "127.0.0.1/32"}
 
 // withEnv returns base with extra added.
 func withEnv(base map[string]string, extra ...string) map[string]string {
@@ -65,7 +67,7 @@ func TestAPIRateLimitBurst(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i], errs[i] = tryFetch(http.DefaultClient, "GET", r.URL+"/api/packages/bursty", tok, nil)
+				results[i], errs[i] = tryFetch(http.DefaultClient, "GET", r.URL+"/api/packages/bursty/versions", tok, nil)
 			}
 		}()
 	}
@@ -98,16 +100,18 @@ func TestAPIRateLimitBurst(t *testing.T) {
 	if limited != n-ok {
 		t.Errorf("%d limited, want %d", limited, n-ok)
 	}
-	// Installs fetch many archives: downloads are never limited.
+	// Installs have a limit of their own, far larger: the same client,
+	// over its API limit, still installs.
 	for i := 0; i < 30; i++ {
+		r.expect(200, "GET", "/api/packages/bursty", tok, nil)
 		r.expect(200, "GET", "/packages/bursty/1.0.0.tar.gz", tok, nil)
 	}
 }
 
 // TestRateLimitKeys checks whom the limits count: users by account
-// (whatever their credential), others by address; uploads apart from other
-// calls; downloads and health not at all; forwarded addresses only from
-// trusted proxies.
+// (whatever their credential), others by address; installs (metadata,
+// downloads, health) and uploads apart from other calls; liveness not at
+// all; forwarded addresses only from trusted proxies.
 func TestRateLimitKeys(t *testing.T) {
 	dir := t.TempDir()
 	// Accounts and a package are made on an instance without limits; the
@@ -130,25 +134,27 @@ func TestRateLimitKeys(t *testing.T) {
 		headers                   []string
 		want                      int
 	}{
-		{name: "an address: first request", method: "GET", path: "/api/packages/limited", want: 200},
-		{name: "an address: over its limit", method: "GET", path: "/api/packages/limited", want: 429},
+		{name: "an address: first request", method: "GET", path: "/api/packages/limited/versions", want: 200},
+		{name: "an address: over its limit", method: "GET", path: "/api/packages/limited/versions", want: 429},
 		{name: "alice: counted as herself, not by address", method: "GET", path: "/api/auth/profile", token: alice, want: 200},
 		{name: "alice with an API token: the same account", method: "GET", path: "/api/auth/profile", token: aliceToken, want: 429},
 		{name: "bob: his own account", method: "GET", path: "/api/auth/profile", token: bob, want: 200},
 		{name: "a bad token: counted by address", method: "GET", path: "/api/auth/profile", token: "oak_not-a-token", want: 429},
-		{name: "downloads are not limited", method: "GET", path: "/packages/limited/1.0.0.tar.gz", want: 200},
-		{name: "downloads are not limited (again)", method: "GET", path: "/packages/limited/1.0.0.tar.gz", want: 200},
-		{name: "health is not limited", method: "GET", path: "/api/health", want: 200},
+		{name: "installs apart: the metadata", method: "GET", path: "/api/packages/limited", want: 200},
+		{name: "installs apart: a download counted with it", method: "GET", path: "/packages/limited/1.0.0.tar.gz", want: 429},
+		{name: "installs apart: health counted with them", method: "GET", path: "/api/health", want: 429},
 		{name: "liveness is not limited", method: "GET", path: "/health", want: 200},
-		{name: "behind a trusted proxy: the forwarded address", method: "GET", path: "/api/packages/limited", headers: []string{"X-Forwarded-For", "203.0.113.7"}, want: 200},
-		{name: "behind a trusted proxy: that address over its limit", method: "GET", path: "/api/packages/limited", headers: []string{"X-Forwarded-For", "203.0.113.7"}, want: 429},
-		{name: "behind a trusted proxy: a made-up address before the real one", method: "GET", path: "/api/packages/limited", headers: []string{"X-Forwarded-For", "198.51.100.1, 203.0.113.7"}, want: 429},
-		{name: "behind a trusted proxy: another client", method: "GET", path: "/api/packages/limited", headers: []string{"X-Forwarded-For", "203.0.113.8"}, want: 200},
-		{name: "behind a trusted proxy: X-Real-IP", method: "GET", path: "/api/packages/limited", headers: []string{"X-Real-IP", "203.0.113.9"}, want: 200},
-		{name: "behind a trusted proxy: X-Real-IP over its limit", method: "GET", path: "/api/packages/limited", headers: []string{"X-Real-IP", "203.0.113.9"}, want: 429},
-		{name: "an untrusted peer: first request", client: untrusted, method: "GET", path: "/api/packages/limited", headers: []string{"X-Forwarded-For", "203.0.113.20"}, want: 200},
-		{name: "an untrusted peer: its X-Forwarded-For is ignored", client: untrusted, method: "GET", path: "/api/packages/limited", headers: []string{"X-Forwarded-For", "203.0.113.21"}, want: 429},
-		{name: "an untrusted peer: its X-Real-IP is ignored", client: untrusted, method: "GET", path: "/api/packages/limited", headers: []string{"X-Real-IP", "203.0.113.22"}, want: 429},
+		{name: "liveness is not limited (again)", method: "GET", path: "/health", want: 200},
+		{name: "behind a trusted proxy: the forwarded address", method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Forwarded-For", "203.0.113.7"}, want: 200},
+		{name: "behind a trusted proxy: that address over its limit", method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Forwarded-For", "203.0.113.7"}, want: 429},
+		{name: "behind a trusted proxy: a made-up address before the real one", method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Forwarded-For", "198.51.100.1, 203.0.113.7"}, want: 429},
+		{name: "behind a trusted proxy: another client", method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Forwarded-For", "203.0.113.8"}, want: 200},
+		{name: "behind a trusted proxy: X-Real-IP", method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Real-IP", "203.0.113.9"}, want: 200},
+		{name: "behind a trusted proxy: X-Real-IP over its limit", method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Real-IP", "203.0.113.9"}, want: 429},
+		{name: "behind a trusted proxy: its installs by that address", method: "GET", path: "/packages/limited/1.0.0.tar.gz", headers: []string{"X-Real-IP", "203.0.113.9"}, want: 200},
+		{name: "an untrusted peer: first request", client: untrusted, method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Forwarded-For", "203.0.113.20"}, want: 200},
+		{name: "an untrusted peer: its X-Forwarded-For is ignored", client: untrusted, method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Forwarded-For", "203.0.113.21"}, want: 429},
+		{name: "an untrusted peer: its X-Real-IP is ignored", client: untrusted, method: "GET", path: "/api/packages/limited/versions", headers: []string{"X-Real-IP", "203.0.113.22"}, want: 429},
 	} {
 		c := s.client
 		if c == nil {
@@ -161,6 +167,13 @@ func TestRateLimitKeys(t *testing.T) {
 		}
 		if res.Status == 429 {
 			checkRetryWithin(t, res, 20)
+			limit := "api"
+			if strings.HasPrefix(s.name, "installs") {
+				limit = "install"
+			}
+			if msg := res.JSON(t)["message"].(string); !strings.Contains(msg, "the "+limit+" limit") {
+				t.Errorf("%s: the 429 does not name the %s limit: %q", s.name, limit, msg)
+			}
 		}
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/dryad-lang/registry/internal/api"
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/server"
 	"github.com/dryad-lang/registry/internal/web"
 )
@@ -30,6 +31,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	return serve(ctx, env, cfg, nil)
+}
+
+// limitTable is the rate-limit policy of the configured rates.
+func limitTable(cfg *config.Config) ratelimit.Table {
+	return ratelimit.NewTable(ratelimit.Rates{Install: cfg.InstallRateLimit, API: cfg.APIRateLimit, Upload: cfg.UploadRateLimit})
 }
 
 // serve runs the registry until ctx ends. When ready is not nil it receives
@@ -65,15 +71,16 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	}
 	checks = append(checks, git.check)
 	started := time.Now()
+	limits := limitTable(cfg)
 	apiHandler := api.New(api.Options{
 		Registry: a.registry, Limiter: a.limiter, Logger: log,
-		APIRate: cfg.APIRateLimit, UploadRate: cfg.UploadRateLimit, UploadTimeout: cfg.UploadTimeout,
+		Limits: limits, UploadTimeout: cfg.UploadTimeout,
 		Checks: checks, Version: version, Started: started,
 	})
 	webUI, err := web.New(web.Options{
 		Registry: a.registry, Logger: log, Name: cfg.RegistryName, Description: cfg.RegistryDescription,
-		UploadTimeout: cfg.UploadTimeout, Limiter: a.limiter, UploadRate: cfg.UploadRateLimit, FormRate: cfg.APIRateLimit,
-		Version: version,
+		UploadTimeout: cfg.UploadTimeout, Limiter: a.limiter, Limits: limits,
+		Version: version, APIReference: api.OpenAPI(),
 	})
 	if err != nil {
 		return startupError(err)

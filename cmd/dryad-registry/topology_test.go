@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/config"
+	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
@@ -231,12 +232,15 @@ func (e *edge) configure(upstreams ...string) string {
 	if err := os.WriteFile(filepath.Join(e.dir, "conf.d", "dryad-registry.conf"), []byte(conf), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
+	// The main configuration of the official image (1024 connections a
+	// worker), but one worker: an install burst of 500 requests holds an
+	// upstream connection for each request in flight, and must fit.
 	main := fmt.Sprintf(`daemon off;
 master_process on;
 worker_processes 1;
 error_log stderr notice;
 pid %[1]s/nginx.pid;
-events { worker_connections 512; }
+events { worker_connections 1024; }
 http {
     default_type application/octet-stream;
     sendfile on;
@@ -406,6 +410,32 @@ func TestNginxTemplate(t *testing.T) {
 		t.Errorf("template uses ${…} for %v; want exactly %v", names, want)
 	}
 
+	// The edge mirrors the policy table at the default settings: each
+	// zone's rate, and the burst of every place it is applied.
+	cfg, err := config.Load(config.Options{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies := map[string]ratelimit.Policy{}
+	for _, p := range limitTable(cfg).All() {
+		policies[p.Name] = p
+	}
+	zones := regexp.MustCompile(`limit_req_zone \$dryad_(\w+)_client\s+zone=(\w+):\w+\s+rate=(\d+)r/s;`).FindAllStringSubmatch(string(tmpl), -1)
+	if len(zones) != 3 {
+		t.Errorf("template has %d limit_req_zone lines of the policy, want 3 (install, api, upload)", len(zones))
+	}
+	for _, z := range zones {
+		p, ok := policies[z[2]]
+		if z[1] != z[2] || !ok || z[3] != strconv.FormatFloat(p.Limit.Rate, 'f', -1, 64) {
+			t.Errorf("zone %s keyed by $dryad_%s_client at %s r/s; the policy table says %s at %v r/s", z[2], z[1], z[3], p.Name, p.Limit.Rate)
+		}
+	}
+	for _, m := range regexp.MustCompile(`limit_req zone=(\w+) burst=(\d+)`).FindAllStringSubmatch(string(tmpl), -1) {
+		if p := policies[m[1]]; m[2] != strconv.Itoa(p.Limit.Burst) {
+			t.Errorf("limit_req zone=%s burst=%s; the policy's burst is %d", m[1], m[2], p.Limit.Burst)
+		}
+	}
+
 	e := newEdge(t)
 	e.configure("127.0.0.1:4001", "127.0.0.1:4002")
 	out, err := exec.Command(testenv.LookPath(t, "nginx"), e.nginxArgs("-t")...).CombinedOutput()
@@ -434,6 +464,11 @@ func TestProductionTopology(t *testing.T) {
 		"API_RATE_LIMIT": "10", "UPLOAD_RATE_LIMIT": "2",
 	}
 	opts := regOptions{DatabaseURL: dbURL, DataDir: shared, Env: env}
+	// A project's worth of dependencies, published before the instances
+	// start by one without limits on the same database and folder.
+	setup := startRegistry(t, regOptions{DatabaseURL: dbURL, DataDir: shared})
+	deps := publishMany(t, setup, setup.apiToken(setup.signUp("topo-deps"), []string{"publish"}), "topodep", 500)
+	setup.Stop()
 	a := startRegistry(t, opts)
 	b := startRegistry(t, opts)
 	e.start(strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://"))
@@ -741,7 +776,12 @@ func TestProductionTopology(t *testing.T) {
 		expectVia(t, c, 201, "POST", edgeURL+"/api/upload", tok, pkg{name: "topo", version: "1.3.0"}.archive(t), "Content-Type", "application/gzip")
 	}
 
-	step("a burst gets 429s")
+	step("an install of 500 dependencies at once is never refused")
+	{
+		installBurst(t, c, edgeURL, deps)
+	}
+
+	step("a burst of other API requests gets 429s")
 	{
 		const n = 40
 		results, errs := make([]*response, n), make([]error, n)
@@ -750,7 +790,7 @@ func TestProductionTopology(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = tryFetch(c, "GET", edgeURL+"/api/packages/topo", "", nil)
+				results[i], errs[i] = tryFetch(c, "GET", edgeURL+"/api/packages/topo/versions", "", nil)
 			}()
 		}
 		wg.Wait()
@@ -804,11 +844,14 @@ func checkRateLimited(t testing.TB, res *response) {
 		t.Errorf("429 with Retry-After %q", res.Header.Get("Retry-After"))
 	}
 	var eb errorJSON
-	if err := json.Unmarshal(res.Body, &eb); err != nil || eb.Error != "rate_limited" || eb.Message == "" ||
+	if err := json.Unmarshal(res.Body, &eb); err != nil || eb.Error != "rate_limited" || !limitNamed.MatchString(eb.Message) ||
 		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
-		t.Errorf("429 body %q (%s, %v)", res.Body, res.Header.Get("Content-Type"), err)
+		t.Errorf("429 body %q (%s, %v); want the rate_limited error naming its limit", res.Body, res.Header.Get("Content-Type"), err)
 	}
 }
+
+// limitNamed finds the name of a limit of the policy table in a message.
+var limitNamed = regexp.MustCompile(`the (install|api|upload|webform|login:acct|login:ip) limit`)
 
 // waitFor polls cond until it holds, failing the test after limit.
 func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {

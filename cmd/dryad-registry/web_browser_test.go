@@ -475,9 +475,12 @@ func TestBrowser(t *testing.T) {
 	b.expectText(".alert.success", "Yanked acorn@1.0.0")
 	b.do("see the badge", chromedp.WaitVisible(chromedp.CSS(`tr[id="v-1.0.0"] .badge-yanked`)))
 	b.checkLabels()
+	// Its only version yanked, the package page says nothing installs.
 	b.open("/packages/acorn")
 	b.expectText(".pkg-badges", "yanked")
-	b.expectText(".alert.warning", "This version was yanked")
+	b.expectText("#pkg_all_yanked", "Every version of acorn is yanked (1.0.0)")
+	b.open("/packages/acorn/1.0.0")
+	b.expectText(".pkg-badges", "yanked")
 
 	b.checkNarrow("/dashboard", "/upload", "/dashboard/packages/acorn", "/dashboard/packages/acorn/delete?version=1.0.0", "/users/quinn")
 

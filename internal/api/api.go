@@ -10,7 +10,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,14 +38,12 @@ type Options struct {
 	Registry *registry.Service
 	Limiter  ratelimit.Limiter
 	Logger   *slog.Logger
-	// APIRate and UploadRate are requests per second per client; 0 turns
-	// the limit off. Bursts are twice the API rate and 5 uploads (at least
-	// 2.5 times the upload rate).
-	APIRate, UploadRate float64
-	UploadTimeout       time.Duration
-	Checks              []Check
-	Version             string
-	Started             time.Time
+	// Limits is the rate-limit policy table; a policy with rate 0 is off.
+	Limits        ratelimit.Table
+	UploadTimeout time.Duration
+	Checks        []Check
+	Version       string
+	Started       time.Time
 }
 
 // API is the JSON API.
@@ -71,79 +68,98 @@ func New(o Options) *API {
 	return &API{reg: o.Registry, lim: o.Limiter, log: o.Logger, opts: o}
 }
 
-// Register adds the API's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	h := a.handle
-	mux.Handle("GET /api/health", h(a.health, limitNone))
-
-	mux.Handle("POST /api/auth/register", h(a.register, limitAPI))
-	mux.Handle("POST /api/auth/login", h(a.login, limitAPI))
-	mux.Handle("GET /api/auth/profile", h(a.profile, limitAPI))
-	mux.Handle("POST /api/auth/password", h(a.changePassword, limitAPI))
-
-	mux.Handle("GET /api/tokens", h(a.listTokens, limitAPI))
-	mux.Handle("POST /api/tokens", h(a.createToken, limitAPI))
-	mux.Handle("DELETE /api/tokens/{id}", h(a.revokeToken, limitAPI))
-
-	mux.Handle("GET /api/packages", h(a.search, limitAPI))
-	mux.Handle("GET /api/search", h(a.search, limitAPI))
-	mux.Handle("GET /api/stats", h(a.totals, limitAPI))
-	mux.Handle("GET /api/packages/{name}", h(a.getPackage, limitAPI))
-	mux.Handle("DELETE /api/packages/{name}", h(a.deletePackage, limitAPI))
-	mux.Handle("GET /api/packages/{name}/versions", h(a.versions, limitAPI))
-	mux.Handle("GET /api/packages/{name}/versions/{version}", h(a.version, limitAPI))
-	mux.Handle("DELETE /api/packages/{name}/versions/{version}", h(a.deleteVersion, limitAPI))
-	mux.Handle("PUT /api/packages/{name}/versions/{version}/yank", h(a.yank, limitAPI))
-	mux.Handle("DELETE /api/packages/{name}/versions/{version}/yank", h(a.unyank, limitAPI))
-	mux.Handle("GET /api/packages/{name}/resolve", h(a.resolve, limitAPI))
-	mux.Handle("GET /api/packages/{name}/stats", h(a.stats, limitAPI))
-	mux.Handle("GET /api/packages/{name}/history", h(a.history, limitAPI))
-	mux.Handle("GET /api/packages/{name}/owners", h(a.owners, limitAPI))
-	mux.Handle("PUT /api/packages/{name}/owners", h(a.addOwners, limitAPI))
-	mux.Handle("DELETE /api/packages/{name}/owners", h(a.removeOwners, limitAPI))
-	mux.Handle("POST /api/upload", h(a.upload, limitUpload))
-
-	mux.Handle("GET /api/admin/users", h(a.adminUsers, limitAPI))
-	mux.Handle("PUT /api/admin/users/{username}", h(a.adminUpdateUser, limitAPI))
-	mux.Handle("GET /api/admin/audit", h(a.adminAudit, limitAPI))
-	mux.Handle("GET /api/admin/packages/{name}", h(a.adminPackage, limitAPI))
-	mux.Handle("DELETE /api/admin/packages/{name}", h(a.deletePackage, limitAPI))
-	mux.Handle("DELETE /api/admin/packages/{name}/versions/{version}", h(a.deleteVersion, limitAPI))
-
-	mux.Handle("/api/", h(func(w http.ResponseWriter, r *http.Request) error {
-		return errs.Errorf(errs.NotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
-	}, limitAPI))
+// route is one endpoint of the API: its ServeMux pattern, the rate-limit
+// policy that counts it and its handler.
+type route struct {
+	pattern string
+	limit   *ratelimit.Policy
+	fn      handlerFunc
 }
 
-type limitKind int
+// routes lists every endpoint of the API; Register serves them and the
+// OpenAPI document is checked against them.
+func (a *API) routes() []route {
+	install, api, upload := &a.opts.Limits.Install, &a.opts.Limits.API, &a.opts.Limits.Upload
+	return []route{
+		{"GET /api/health", install, a.health},
+		{"GET /api/openapi.json", api, a.openAPI},
 
-const (
-	limitNone limitKind = iota
-	limitAPI
-	limitUpload
-)
+		{"POST /api/auth/register", api, a.register},
+		{"POST /api/auth/login", api, a.login},
+		{"GET /api/auth/profile", api, a.profile},
+		{"POST /api/auth/password", api, a.changePassword},
+
+		{"GET /api/tokens", api, a.listTokens},
+		{"POST /api/tokens", api, a.createToken},
+		{"DELETE /api/tokens/{id}", api, a.revokeToken},
+
+		{"GET /api/packages", api, a.search},
+		{"GET /api/search", api, a.search},
+		{"GET /api/stats", api, a.totals},
+		{"GET /api/packages/{name}", install, a.getPackage},
+		{"DELETE /api/packages/{name}", api, a.deletePackage},
+		{"GET /api/packages/{name}/versions", api, a.versions},
+		{"GET /api/packages/{name}/versions/{version}", api, a.version},
+		{"DELETE /api/packages/{name}/versions/{version}", api, a.deleteVersion},
+		{"PUT /api/packages/{name}/versions/{version}/yank", api, a.yank},
+		{"DELETE /api/packages/{name}/versions/{version}/yank", api, a.unyank},
+		{"GET /api/packages/{name}/resolve", api, a.resolve},
+		{"GET /api/packages/{name}/stats", api, a.stats},
+		{"GET /api/packages/{name}/history", api, a.history},
+		{"GET /api/packages/{name}/owners", api, a.owners},
+		{"PUT /api/packages/{name}/owners", api, a.addOwners},
+		{"DELETE /api/packages/{name}/owners", api, a.removeOwners},
+		{"POST /api/upload", upload, a.upload},
+
+		{"GET /api/admin/users", api, a.adminUsers},
+		{"PUT /api/admin/users/{username}", api, a.adminUpdateUser},
+		{"GET /api/admin/audit", api, a.adminAudit},
+		{"GET /api/admin/packages/{name}", api, a.adminPackage},
+		{"DELETE /api/admin/packages/{name}", api, a.deletePackage},
+		{"DELETE /api/admin/packages/{name}/versions/{version}", api, a.deleteVersion},
+	}
+}
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range a.routes() {
+		mux.Handle(rt.pattern, a.handle(rt.fn, rt.limit))
+	}
+	mux.Handle("/api/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errs.Errorf(errs.NotFound, "no API endpoint %s %s; the API is described at /api/openapi.json", r.Method, r.URL.Path)
+	}, &a.opts.Limits.API))
+}
+
+// Patterns lists the ServeMux patterns of every API endpoint.
+func (a *API) Patterns() []string {
+	var ps []string
+	for _, rt := range a.routes() {
+		ps = append(ps, rt.pattern)
+	}
+	return ps
+}
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle wraps a handler: it authenticates the caller (so that limits apply
 // per user), applies the rate limit, runs the handler and writes its error.
-func (a *API) handle(fn handlerFunc, lk limitKind) http.Handler {
+func (a *API) handle(fn handlerFunc, limit *ratelimit.Policy) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := a.serve(w, r, fn, lk)
+		err := a.serve(w, r, fn, limit)
 		if err != nil {
 			a.WriteError(w, r, err)
 		}
 	})
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc, lk limitKind) error {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc, limit *ratelimit.Policy) error {
 	client := httpx.ClientOf(r)
 	p, authErr := a.reg.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"))
 	key := "ip:" + client.IP
 	if p != nil {
 		key = "user:" + strconv.FormatInt(p.UserID, 10)
 	}
-	if err := a.limit(r.Context(), w, lk, key); err != nil {
+	if err := a.limit(r.Context(), w, limit, key); err != nil {
 		return err
 	}
 	if authErr != nil {
@@ -155,35 +171,23 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc, lk l
 	return fn(w, r)
 }
 
-func (a *API) limit(ctx context.Context, w http.ResponseWriter, lk limitKind, key string) error {
-	var l ratelimit.Limit
-	var scope string
-	switch lk {
-	case limitAPI:
-		if a.opts.APIRate <= 0 {
-			return nil
-		}
-		l, scope = ratelimit.Limit{Rate: a.opts.APIRate, Burst: int(math.Ceil(a.opts.APIRate * 2))}, "api"
-	case limitUpload:
-		if a.opts.UploadRate <= 0 {
-			return nil
-		}
-		l, scope = ratelimit.Limit{Rate: a.opts.UploadRate, Burst: max(5, int(math.Ceil(a.opts.UploadRate*2.5)))}, "upload"
-	default:
+// limit spends one request of key's budget under the policy; a limiter
+// that is down lets the request through (the edge's limits still apply).
+func (a *API) limit(ctx context.Context, w http.ResponseWriter, p *ratelimit.Policy, key string) error {
+	if p == nil || p.Off() {
 		return nil
 	}
-	res, err := a.lim.Allow(ctx, scope+":"+key, l)
-	if err != nil {
+	res, err := p.Allow(ctx, a.lim, key)
+	if err != nil && errs.KindOf(err) != errs.RateLimited {
 		a.log.WarnContext(ctx, "rate limiter unavailable", "err", err)
 		return nil
 	}
-	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(l.Burst))
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(p.Limit.Burst))
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
-	if !res.Allowed {
-		a.reg.Observe().RateLimited(scope)
-		return errs.RateLimit(res.RetryAfter, "too many requests; slow down and retry after the time in Retry-After")
+	if err != nil {
+		a.reg.Observe().RateLimited(p.Name)
 	}
-	return nil
+	return err
 }
 
 // errorBody is the JSON of every error answer.
@@ -201,7 +205,7 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			"request_id", httpx.RequestID(r.Context()))
 	}
 	if d, ok := errs.RetryAfter(err); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
+		w.Header().Set("Retry-After", ratelimit.RetrySeconds(d))
 	}
 	if kind == errs.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dryad-registry"`)

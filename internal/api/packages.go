@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
@@ -63,14 +64,14 @@ func withBase(r *http.Request, docs ...*registry.VersionDoc) {
 }
 
 func (a *API) versions(w http.ResponseWriter, r *http.Request) error {
-	vs, err := a.reg.Versions(r.Context(), r.PathValue("name"))
+	vl, err := a.reg.Versions(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	for i := range vs {
-		withBase(r, &vs[i])
+	for i := range vl.Versions {
+		withBase(r, &vl.Versions[i])
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"name": r.PathValue("name"), "versions": vs})
+	return writeJSON(w, http.StatusOK, vl)
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) error {
@@ -119,11 +120,11 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) error {
 	if limit < 1 || limit > registry.MaxPageSize || offset < 0 {
 		return errs.Errorf(errs.Invalid, "limit must be 1 to %d and offset at least 0", registry.MaxPageSize)
 	}
-	evs, total, err := a.reg.History(r.Context(), r.PathValue("name"), limit, offset)
+	page, err := a.reg.History(r.Context(), r.PathValue("name"), limit, offset)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"events": evs, "total": total})
+	return writeJSON(w, http.StatusOK, page)
 }
 
 func (a *API) search(w http.ResponseWriter, r *http.Request) error {
@@ -162,10 +163,11 @@ func (a *API) deleteVersion(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name, version := r.PathValue("name"), r.PathValue("version")
-	if err := a.reg.DeleteVersion(r.Context(), principal(r), name, version, clientIP(r)); err != nil {
+	v, err := a.reg.DeleteVersion(r.Context(), principal(r), name, version, clientIP(r))
+	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"deleted": name + "@" + version})
+	return writeJSON(w, http.StatusOK, map[string]any{"name": v.Name, "version": v.Version, "deleted": v.Name + "@" + v.Version})
 }
 
 func (a *API) deletePackage(w http.ResponseWriter, r *http.Request) error {
@@ -173,10 +175,11 @@ func (a *API) deletePackage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("name")
-	if err := a.reg.DeletePackage(r.Context(), principal(r), name, clientIP(r)); err != nil {
+	canonical, err := a.reg.DeletePackage(r.Context(), principal(r), name, clientIP(r))
+	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"deleted": name})
+	return writeJSON(w, http.StatusOK, map[string]any{"name": canonical, "deleted": canonical})
 }
 
 // requireAdminPath keeps /api/admin/… for admins even where the same
@@ -200,11 +203,11 @@ type usersBody struct {
 }
 
 func (a *API) owners(w http.ResponseWriter, r *http.Request) error {
-	os, err := a.reg.Owners(r.Context(), r.PathValue("name"))
+	ol, err := a.reg.Owners(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"owners": os})
+	return writeJSON(w, http.StatusOK, ol)
 }
 
 func (a *API) addOwners(w http.ResponseWriter, r *http.Request) error {
@@ -212,11 +215,11 @@ func (a *API) addOwners(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	os, err := a.reg.AddOwners(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
+	ol, err := a.reg.AddOwners(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"owners": os})
+	return writeJSON(w, http.StatusOK, ol)
 }
 
 func (a *API) removeOwners(w http.ResponseWriter, r *http.Request) error {
@@ -224,11 +227,11 @@ func (a *API) removeOwners(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	os, err := a.reg.RemoveOwners(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
+	ol, err := a.reg.RemoveOwners(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"owners": os})
+	return writeJSON(w, http.StatusOK, ol)
 }
 
 func (a *API) adminUsers(w http.ResponseWriter, r *http.Request) error {
@@ -266,7 +269,37 @@ func (a *API) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, page)
+	out := auditPage{Events: make([]auditEvent, 0, len(page.Events)), Total: page.Total}
+	for _, e := range page.Events {
+		ae := auditEvent{ID: e.ID, At: e.At.UTC(), Actor: e.Actor, IP: e.IP, Action: e.Action,
+			Package: e.Package, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail}
+		if e.ActorID != 0 {
+			ae.ActorID = &e.ActorID
+		}
+		out.Events = append(out.Events, ae)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// auditPage is the answer of GET /api/admin/audit.
+type auditPage struct {
+	Events []auditEvent `json:"events"`
+	Total  int          `json:"total"`
+}
+
+// auditEvent is one audit log entry on the wire; actor_id is null for
+// anonymous requests.
+type auditEvent struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	ActorID *int64    `json:"actor_id"`
+	Actor   string    `json:"actor"`
+	IP      string    `json:"ip"`
+	Action  string    `json:"action"`
+	Package string    `json:"package"`
+	Target  string    `json:"target"`
+	Outcome string    `json:"outcome"`
+	Detail  string    `json:"detail"`
 }
 
 // adminPackage answers GET /api/admin/packages/{name}: the package's git

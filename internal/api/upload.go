@@ -125,7 +125,12 @@ func packagePart(body io.Reader, boundary string) (*multipart.Part, error) {
 // and an immutable Cache-Control. Yanked versions stay downloadable;
 // deleted ones answer 410.
 func (a *API) Download(w http.ResponseWriter, r *http.Request, name, version string) {
-	if err := a.download(w, r, name, version); err != nil {
+	// Downloads carry no credentials: the install limit counts addresses.
+	err := a.limit(r.Context(), w, &a.opts.Limits.Install, "ip:"+clientIP(r))
+	if err == nil {
+		err = a.download(w, r, name, version)
+	}
+	if err != nil {
 		a.WriteError(w, r, err)
 	}
 }

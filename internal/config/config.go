@@ -51,10 +51,11 @@ type Config struct {
 	GiteaToken   string
 	GiteaOrg     string
 
-	APIRateLimit    float64
-	UploadRateLimit float64
-	TrustedProxies  []netip.Prefix
-	AllowedOrigins  []string
+	InstallRateLimit float64
+	APIRateLimit     float64
+	UploadRateLimit  float64
+	TrustedProxies   []netip.Prefix
+	AllowedOrigins   []string
 
 	LogLevel      slog.Level
 	LogFormat     string

@@ -50,6 +50,7 @@ func (c *Config) Effective() [][2]string {
 		"GITEA_URL":            c.GiteaURL,
 		"GITEA_TOKEN":          mask(c.GiteaToken),
 		"GITEA_ORG":            c.GiteaOrg,
+		"INSTALL_RATE_LIMIT":   strconv.FormatFloat(c.InstallRateLimit, 'g', -1, 64),
 		"API_RATE_LIMIT":       strconv.FormatFloat(c.APIRateLimit, 'g', -1, 64),
 		"UPLOAD_RATE_LIMIT":    strconv.FormatFloat(c.UploadRateLimit, 'g', -1, 64),
 		"TRUSTED_PROXIES":      strings.Join(proxies, ","),

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -74,12 +75,6 @@ type LoginResult struct {
 	User      UserDoc   `json:"user"`
 }
 
-// Brute-force limits on failed logins.
-var (
-	loginAccountLimit = ratelimit.PerWindow(5, 15*time.Minute)
-	loginClientLimit  = ratelimit.PerWindow(20, 15*time.Minute)
-)
-
 // errBadLogin is the one answer to a wrong username or password, so the
 // two cannot be told apart.
 var errBadLogin = errs.New(errs.Unauthenticated, "wrong username or password")
@@ -89,13 +84,13 @@ var errBadLogin = errs.New(errs.Unauthenticated, "wrong username or password")
 // attempts are refused for a while even with the right password.
 func (s *Service) Authenticate(ctx context.Context, login, password, ip string) (*store.User, error) {
 	login = strings.TrimSpace(login)
-	acctKey := "login:acct:" + strings.ToLower(login)
-	ipKey := "login:ip:" + ip
+	acctKey := ratelimit.LoginAccount.Key(strings.ToLower(login))
+	ipKey := ratelimit.LoginClient.Key(ip)
 	for _, k := range []struct {
 		key string
-		l   ratelimit.Limit
-	}{{acctKey, loginAccountLimit}, {ipKey, loginClientLimit}} {
-		r, err := s.limiter.Peek(ctx, k.key, k.l)
+		p   ratelimit.Policy
+	}{{acctKey, ratelimit.LoginAccount}, {ipKey, ratelimit.LoginClient}} {
+		r, err := s.limiter.Peek(ctx, k.key, k.p.Limit)
 		if err != nil {
 			s.log.WarnContext(ctx, "login rate limit unavailable", "err", err)
 			continue
@@ -103,12 +98,13 @@ func (s *Service) Authenticate(ctx context.Context, login, password, ip string) 
 		if !r.Allowed {
 			s.obs.RateLimited("login")
 			s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeDenied, Detail: "too many failed attempts"})
-			return nil, errs.RateLimit(r.RetryAfter, "too many failed login attempts; try again later")
+			return nil, errs.RateLimit(r.RetryAfter, fmt.Sprintf("too many failed login attempts for the %s limit (%s); try again in %s s",
+				k.p.Name, k.p.Describe(), ratelimit.RetrySeconds(r.RetryAfter)))
 		}
 	}
 	fail := func(detail string) error {
-		s.limiter.Allow(ctx, acctKey, loginAccountLimit)
-		s.limiter.Allow(ctx, ipKey, loginClientLimit)
+		s.limiter.Allow(ctx, acctKey, ratelimit.LoginAccount.Limit)
+		s.limiter.Allow(ctx, ipKey, ratelimit.LoginClient.Limit)
 		s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeFailure, Detail: detail})
 		return errBadLogin
 	}

@@ -42,6 +42,8 @@ type PackageDoc struct {
 // VersionDoc describes one version in lists and in
 // GET /api/packages/{name}/versions/{version}.
 type VersionDoc struct {
+	// Name is set where a version is answered on its own (not inside its
+	// package's document): the package's canonical name.
 	Name            string            `json:"name,omitempty"`
 	Version         string            `json:"version"`
 	DownloadURL     string            `json:"download_url"`

@@ -17,22 +17,29 @@ type HistoryEvent struct {
 	Target string    `json:"target"`
 }
 
+// HistoryPage is a page of a package's history under its canonical name.
+type HistoryPage struct {
+	Name   string         `json:"name"`
+	Events []HistoryEvent `json:"events"`
+	Total  int            `json:"total"`
+}
+
 // publicActions are the audit actions a package's history shows.
 var publicActions = []string{"publish", "yank", "unyank", "delete", "owner_add", "owner_remove"}
 
 // History lists a package's public events, newest first.
-func (s *Service) History(ctx context.Context, name string, limit, offset int) ([]HistoryEvent, int, error) {
+func (s *Service) History(ctx context.Context, name string, limit, offset int) (*HistoryPage, error) {
 	p, err := s.store.GetPackage(ctx, normalize(name))
 	if err != nil {
-		return nil, 0, errs.Errorf(errs.NotFound, "package %q not found", name)
+		return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
 	}
 	evs, total, err := s.store.ListAudit(ctx, store.AuditFilter{Package: p.NormalizedName, Actions: publicActions, Outcome: store.OutcomeSuccess, Limit: limit, Offset: offset})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	out := []HistoryEvent{}
+	out := &HistoryPage{Name: p.Name, Events: []HistoryEvent{}, Total: total}
 	for _, e := range evs {
-		out = append(out, HistoryEvent{At: e.At, Action: e.Action, Actor: e.Actor, Target: e.Target})
+		out.Events = append(out.Events, HistoryEvent{At: e.At.UTC(), Action: e.Action, Actor: e.Actor, Target: e.Target})
 	}
-	return out, total, nil
+	return out, nil
 }

@@ -72,14 +72,15 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 // of publishing and only when no other package's live versions depend on
 // it; admins are not bound by either rule. The row stays (marked deleted)
 // so the number is never reused; the archive stays for git rebuilds.
-func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, version, ip string) error {
+func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, version, ip string) (*VersionDoc, error) {
 	if p == nil {
-		return errs.New(errs.Unauthenticated, "log in or send an API token to delete versions")
+		return nil, errs.New(errs.Unauthenticated, "log in or send an API token to delete versions")
 	}
 	if err := p.Require(auth.ScopePublish, name); err != nil {
-		return err
+		return nil, err
 	}
 	var pk *store.Package
+	var doc VersionDoc
 	err := s.store.Transact(ctx, func(tx store.Queries) error {
 		var v *store.Version
 		var err error
@@ -107,6 +108,8 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 		if err := tx.MarkVersionDeleted(ctx, v.ID, now); err != nil {
 			return err
 		}
+		doc = versionDoc(pk.Name, v)
+		doc.Name = pk.Name
 		if err := s.refreshLatest(ctx, tx, pk, now); err != nil {
 			return err
 		}
@@ -122,26 +125,26 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 	})
 	if err != nil {
 		s.auditDenied(ctx, p, ip, "delete", name, name+"@"+version, err)
-		return err
+		return nil, err
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
-	return nil
+	return &doc, nil
 }
 
 // DeletePackage deletes every version of a package and hides it, under the
 // same rules as DeleteVersion for each version. The name stays with its
 // owners: only they can publish it again.
-func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip string) error {
+func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip string) (canonical string, err error) {
 	if p == nil {
-		return errs.New(errs.Unauthenticated, "log in or send an API token to delete packages")
+		return "", errs.New(errs.Unauthenticated, "log in or send an API token to delete packages")
 	}
 	if err := p.Require(auth.ScopePublish, name); err != nil {
-		return err
+		return "", err
 	}
 	var pk *store.Package
 	var keys []string
-	err := s.store.Transact(ctx, func(tx store.Queries) error {
+	err = s.store.Transact(ctx, func(tx store.Queries) error {
 		var err error
 		pk, err = tx.LockPackage(ctx, manifest.NormalizeName(name))
 		if err != nil {
@@ -201,11 +204,11 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 	})
 	if err != nil {
 		s.auditDenied(ctx, p, ip, "delete", name, name, err)
-		return err
+		return "", err
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
-	return nil
+	return pk.Name, nil
 }
 
 // checkNoDependents refuses to delete v while a live version of another

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -13,12 +14,18 @@ import (
 
 // OwnerDoc describes an owner of a package.
 type OwnerDoc struct {
-	Username string `json:"username"`
-	AddedAt  string `json:"added_at"`
+	Username string    `json:"username"`
+	AddedAt  time.Time `json:"added_at"`
+}
+
+// OwnerList is a package's owners under its canonical name.
+type OwnerList struct {
+	Name   string     `json:"name"`
+	Owners []OwnerDoc `json:"owners"`
 }
 
 // Owners lists a package's owners.
-func (s *Service) Owners(ctx context.Context, name string) ([]OwnerDoc, error) {
+func (s *Service) Owners(ctx context.Context, name string) (*OwnerList, error) {
 	p, err := s.lookupPackage(ctx, name)
 	if err != nil {
 		return nil, err
@@ -27,25 +34,25 @@ func (s *Service) Owners(ctx context.Context, name string) ([]OwnerDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []OwnerDoc{}
+	out := &OwnerList{Name: p.Name, Owners: []OwnerDoc{}}
 	for _, o := range os {
-		out = append(out, OwnerDoc{Username: o.Username, AddedAt: o.AddedAt.Format("2006-01-02T15:04:05Z")})
+		out.Owners = append(out.Owners, OwnerDoc{Username: o.Username, AddedAt: o.AddedAt.UTC()})
 	}
 	return out, nil
 }
 
 // AddOwners makes users co-owners of a package. Owners (and admins) may.
-func (s *Service) AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) ([]OwnerDoc, error) {
+func (s *Service) AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*OwnerList, error) {
 	return s.changeOwners(ctx, p, name, usernames, true, ip)
 }
 
 // RemoveOwners removes co-owners. A package always keeps at least one
 // owner; an admin may transfer a package by adding the new owner first.
-func (s *Service) RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) ([]OwnerDoc, error) {
+func (s *Service) RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*OwnerList, error) {
 	return s.changeOwners(ctx, p, name, usernames, false, ip)
 }
 
-func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, add bool, ip string) ([]OwnerDoc, error) {
+func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, add bool, ip string) (*OwnerList, error) {
 	action := "owner_add"
 	if !add {
 		action = "owner_remove"

@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
@@ -47,27 +50,51 @@ func (s *Service) lookupPackage(ctx context.Context, name string) (*store.Packag
 	return p, nil
 }
 
-// notFoundDoc is cached in place of the document of a name no package has,
-// so that repeated requests for it (an install with a typo in a loop, a
-// scanner) do not each query the database: measured, a 404 cost 160 µs of
-// CPU against 50 µs for a cached document. Publishing the name replaces
-// the package's generation, which orphans the entry like any other; the
-// short TTL bounds what a change made outside the service (a restore)
-// could leave behind. It cannot be mistaken for a document, which holds
-// newlines.
-const (
-	notFoundDoc = "404"
-	notFoundTTL = time.Minute
-)
+// A refusal of GET /api/packages/{name} (no such package, a deleted one,
+// every version yanked) is cached in place of the document, so that
+// repeated requests for it (an install with a typo in a loop, a scanner)
+// do not each query the database: measured, a 404 cost 160 µs of CPU
+// against 50 µs for a cached document. Any change to the package replaces
+// its generation, which orphans the entry like any other; the short TTL
+// bounds what a change made outside the service (a restore) could leave
+// behind. The entry is the error's status, a space and its message; it
+// cannot be mistaken for a document, which holds newlines.
+const refusalTTL = time.Minute
+
+func encodeRefusal(err error) ([]byte, bool) {
+	k := errs.KindOf(err)
+	msg := errs.Message(err)
+	if (k != errs.NotFound && k != errs.Gone) || strings.Contains(msg, "\n") {
+		return nil, false
+	}
+	return []byte(strconv.Itoa(k.Status()) + " " + msg), true
+}
+
+func decodeRefusal(b []byte, name string) (error, bool) {
+	if bytes.IndexByte(b, '\n') >= 0 {
+		return nil, false
+	}
+	status, msg, _ := strings.Cut(string(b), " ")
+	switch status {
+	case "404":
+		if msg == "" {
+			msg = fmt.Sprintf("package %q not found", name)
+		}
+		return errs.New(errs.NotFound, msg), true
+	case "410":
+		return errs.New(errs.Gone, msg), true
+	}
+	return nil, false
+}
 
 // PackageDocument returns the document of GET /api/packages/{name}, from
 // the cache when it is there.
 func (s *Service) PackageDocument(ctx context.Context, name string) (*Document, error) {
 	key := "pkg:" + s.generation(ctx, manifest.NormalizeName(name))
 	if b, ok, _ := s.cache.Get(ctx, key); ok {
-		if string(b) == notFoundDoc {
+		if err, ok := decodeRefusal(b, name); ok {
 			s.obs.CacheHit(true)
-			return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
+			return nil, err
 		}
 		if d, ok := decodeDocument(b); ok {
 			s.obs.CacheHit(true)
@@ -77,21 +104,25 @@ func (s *Service) PackageDocument(ctx context.Context, name string) (*Document, 
 	s.obs.CacheHit(false)
 	p, err := s.lookupPackage(ctx, name)
 	if errs.KindOf(err) == errs.NotFound {
-		s.cache.Set(ctx, key, []byte(notFoundDoc), notFoundTTL)
-	}
-	if err != nil {
+		// No package: the message names the spelling each client asked for.
+		s.cache.Set(ctx, key, []byte("404"), refusalTTL)
 		return nil, err
 	}
-	doc, err := s.buildPackageDoc(ctx, p, "")
-	if err != nil {
-		return nil, err
+	var doc *PackageDoc
+	if err == nil {
+		doc, err = s.buildPackageDoc(ctx, p, "")
 	}
-	d, err := newDocument(doc)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var d *Document
+		if d, err = newDocument(doc); err == nil {
+			s.cache.Set(ctx, key, d.encode(), metadataTTL)
+			return d, nil
+		}
 	}
-	s.cache.Set(ctx, key, d.encode(), metadataTTL)
-	return d, nil
+	if b, ok := encodeRefusal(err); ok {
+		s.cache.Set(ctx, key, b, refusalTTL)
+	}
+	return nil, err
 }
 
 // PackageVersionDocument is PackageDocument with the flat fields describing
@@ -165,6 +196,11 @@ func (s *Service) buildPackageDoc(ctx context.Context, p *store.Package, version
 	if version != "" && flat == nil {
 		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
 	}
+	if flat == nil {
+		// Oak installs what this document describes: without a version
+		// to describe, it must get an error, not a document it cannot use.
+		return nil, noInstallableVersion(p.Name, vs)
+	}
 	if flat != nil {
 		f := fieldsOf(flat)
 		size := flat.Size
@@ -183,6 +219,27 @@ func (s *Service) buildPackageDoc(ctx context.Context, p *store.Package, version
 		doc.Readme = flat.Readme != ""
 	}
 	return doc, nil
+}
+
+// noInstallableVersion is the answer for a package none of whose versions
+// installs by default: all yanked (named, newest first), or all deleted.
+func noInstallableVersion(name string, newestFirst []store.Version) error {
+	var yanked []string
+	for i := range newestFirst {
+		if v := &newestFirst[i]; v.DeletedAt == nil && v.Yanked {
+			yanked = append(yanked, v.Version)
+		}
+	}
+	if len(yanked) == 0 {
+		return errs.Errorf(errs.Gone, "%s has no versions left: every version was deleted", name)
+	}
+	shown := yanked
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(yanked)-10))
+	}
+	return errs.Errorf(errs.NotFound, "every version of %s is yanked (%s), so nothing installs by default; "+
+		"a yanked version is still served by its exact number (?version=%s), and the owners can unyank it or publish a new version",
+		name, strings.Join(shown, ", "), yanked[0])
 }
 
 // matchesVersion reports whether v is the version asked for, written with
@@ -281,8 +338,14 @@ func (s *Service) invalidatePackage(ctx context.Context, norm string) {
 	}
 }
 
+// VersionList is a package's versions under its canonical name.
+type VersionList struct {
+	Name     string       `json:"name"`
+	Versions []VersionDoc `json:"versions"`
+}
+
 // Versions lists a package's versions that are not deleted, newest first.
-func (s *Service) Versions(ctx context.Context, name string) ([]VersionDoc, error) {
+func (s *Service) Versions(ctx context.Context, name string) (*VersionList, error) {
 	p, err := s.lookupPackage(ctx, name)
 	if err != nil {
 		return nil, err
@@ -292,12 +355,12 @@ func (s *Service) Versions(ctx context.Context, name string) ([]VersionDoc, erro
 		return nil, err
 	}
 	newestFirst(vs)
-	out := []VersionDoc{}
+	out := &VersionList{Name: p.Name, Versions: []VersionDoc{}}
 	for i := range vs {
 		if vs[i].DeletedAt == nil {
 			d := versionDoc(p.Name, &vs[i])
 			d.Name = p.Name
-			out = append(out, d)
+			out.Versions = append(out.Versions, d)
 		}
 	}
 	return out, nil

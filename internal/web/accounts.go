@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -72,7 +70,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if wait, ok := errs.RetryAfter(err); ok {
-			rw.Header().Set("Retry-After", formatSeconds(wait))
+			rw.Header().Set("Retry-After", ratelimit.RetrySeconds(wait))
 		}
 		d.Errors[""] = sentence(errs.Message(err))
 		return show(errs.KindOf(err).Status())
@@ -260,35 +258,24 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// limitForm applies FormRate to sign-in and registration posts per client
-// address; the registry's own brute-force limits come on top.
+// limitForm applies the Form policy to sign-in and registration posts per
+// client address; the registry's own brute-force limits come on top.
 func (w *Web) limitForm(ctx context.Context, rw http.ResponseWriter, r *http.Request) error {
-	if w.opts.FormRate <= 0 {
-		return nil
-	}
-	l := ratelimit.Limit{Rate: w.opts.FormRate, Burst: int(math.Ceil(w.opts.FormRate * 2))}
-	return w.limit(ctx, rw, "webform", "ip:"+httpx.ClientOf(r).IP, l)
+	return w.limit(ctx, rw, w.opts.Limits.Form, "ip:"+httpx.ClientOf(r).IP)
 }
 
-// limit spends one request of key's budget; a limiter that is down lets
-// the request through (the registry's other defences still apply).
-func (w *Web) limit(ctx context.Context, rw http.ResponseWriter, scope, key string, l ratelimit.Limit) error {
-	if w.opts.Limiter == nil {
-		return nil
+// limit spends one request of key's budget under the policy; a limiter
+// that is down lets the request through (the registry's other defences
+// still apply).
+func (w *Web) limit(ctx context.Context, rw http.ResponseWriter, p ratelimit.Policy, key string) error {
+	res, err := p.Allow(ctx, w.opts.Limiter, key)
+	if errs.KindOf(err) == errs.RateLimited {
+		w.reg.Observe().RateLimited(p.Name)
+		rw.Header().Set("Retry-After", ratelimit.RetrySeconds(res.RetryAfter))
+		return err
 	}
-	res, err := w.opts.Limiter.Allow(ctx, scope+":"+key, l)
 	if err != nil {
 		w.log.WarnContext(ctx, "rate limiter unavailable", "err", err)
-		return nil
-	}
-	if !res.Allowed {
-		w.reg.Observe().RateLimited(scope)
-		rw.Header().Set("Retry-After", formatSeconds(res.RetryAfter))
-		return errs.RateLimit(res.RetryAfter, "too many attempts; wait a moment and try again")
 	}
 	return nil
-}
-
-func formatSeconds(d time.Duration) string {
-	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
 }

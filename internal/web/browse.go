@@ -182,7 +182,13 @@ func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version
 	if desc == "" {
 		desc = v.Name + ", a Dryad package: versions, dependencies, source and how to install it with Oak"
 	}
-	w.render(rw, r, http.StatusOK, "package", meta{Title: title, Description: desc}, d)
+	status := http.StatusOK
+	if v.Latest == "" && version == "" {
+		// Every version is yanked: the page says so, and its status
+		// says what GET /api/packages/{name} says, that nothing installs.
+		status = http.StatusNotFound
+	}
+	w.render(rw, r, status, "package", meta{Title: title, Description: desc}, d)
 	return nil
 }
 

@@ -337,9 +337,9 @@ func (w *Web) deletePackage(rw http.ResponseWriter, r *http.Request) error {
 	name, version := r.PathValue("name"), r.PostForm.Get("version")
 	ip := httpx.ClientOf(r).IP
 	if version != "" {
-		err = w.reg.DeleteVersion(r.Context(), p, name, version, ip)
+		_, err = w.reg.DeleteVersion(r.Context(), p, name, version, ip)
 	} else {
-		err = w.reg.DeletePackage(r.Context(), p, name, ip)
+		_, err = w.reg.DeletePackage(r.Context(), p, name, ip)
 	}
 	if err != nil {
 		switch errs.KindOf(err) {

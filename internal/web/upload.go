@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
-	"github.com/dryad-lang/registry/internal/ratelimit"
 )
 
 // multipartOverhead is what multipart framing and the CSRF field may add
@@ -86,12 +84,9 @@ func (w *Web) publish(rw http.ResponseWriter, r *http.Request) (*published, erro
 		rw.Header().Set("Connection", "close")
 		return nil, errs.Errorf(errs.TooLarge, "the archive is %s; the largest accepted is %s", formatBytes(r.ContentLength), formatBytes(maxSize))
 	}
-	if w.opts.UploadRate > 0 {
-		l := ratelimit.Limit{Rate: w.opts.UploadRate, Burst: max(5, int(math.Ceil(w.opts.UploadRate*2.5)))}
-		// The API's key: one budget per user whichever way they upload.
-		if err := w.limit(r.Context(), rw, "upload", "user:"+strconv.FormatInt(p.UserID, 10), l); err != nil {
-			return nil, err
-		}
+	// The API's key: one budget per user whichever way they upload.
+	if err := w.limit(r.Context(), rw, w.opts.Limits.Upload, "user:"+strconv.FormatInt(p.UserID, 10)); err != nil {
+		return nil, err
 	}
 	// The whole upload, body and processing, must finish in UPLOAD_TIMEOUT.
 	deadline := time.Now().Add(w.opts.UploadTimeout)

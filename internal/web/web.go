@@ -33,14 +33,15 @@ type Options struct {
 	Description string
 	// UploadTimeout is the longest an upload through /upload may take.
 	UploadTimeout time.Duration
-	// Limiter, when set, applies UploadRate to uploads (per user, shared
-	// with the API's budget) and FormRate to sign-in and registration
-	// posts (per client address). A rate of 0 turns that limit off.
-	Limiter    ratelimit.Limiter
-	UploadRate float64
-	FormRate   float64
+	// Limiter, when set, applies the table's Upload policy to uploads (per
+	// user, shared with the API's budget) and its Form policy to sign-in
+	// and registration posts (per client address).
+	Limiter ratelimit.Limiter
+	Limits  ratelimit.Table
 	// Version is the registry's version, shown in the footer.
 	Version string
+	// APIReference is the API's OpenAPI document, shown at /docs/api.
+	APIReference []byte
 }
 
 // Web is the web interface.
@@ -50,6 +51,7 @@ type Web struct {
 	opts   Options
 	pages  map[string]*pageTemplate
 	assets *assets
+	apiRef *apiReference
 }
 
 // New parses the templates and indexes the assets.
@@ -74,6 +76,11 @@ func New(o Options) (*Web, error) {
 	if w.pages, err = parsePages(w.funcs()); err != nil {
 		return nil, err
 	}
+	if o.APIReference != nil {
+		if w.apiRef, err = newAPIReference(o.APIReference); err != nil {
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
@@ -88,6 +95,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 	mux.Handle("GET /packages/{name}/{version}/files", h(w.filesRoot))
 	mux.Handle("GET /packages/{name}/{version}/files/{path...}", h(w.files))
 	mux.Handle("GET /users/{username}", h(w.user))
+	mux.Handle("GET /docs/api", h(w.apiReferencePage))
 
 	mux.Handle("GET /login", h(w.loginForm))
 	mux.Handle("POST /login", h(w.login))
