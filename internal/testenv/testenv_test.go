@@ -2,6 +2,8 @@ package testenv_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -82,5 +84,36 @@ func TestUniqueName(t *testing.T) {
 	a, b := testenv.UniqueName("p_"), testenv.UniqueName("p_")
 	if a == b || !strings.HasPrefix(a, "p_") {
 		t.Errorf("UniqueName gave %q and %q", a, b)
+	}
+}
+
+func TestPackageArchive(t *testing.T) {
+	p := testenv.Package{Name: "demo", Version: "1.2.3", Fields: map[string]any{"license": "MIT"},
+		Files: map[string]string{"bin/run*": "#!/bin/sh\n", "README.md": "# demo\n"}, Prefix: "demo-1.2.3"}
+	got := testenv.Untar(t, p.Archive(t))
+	want := map[string]string{"demo-1.2.3": "<dir>", "demo-1.2.3/README.md": "# demo\n", "demo-1.2.3/bin/run*": "#!/bin/sh\n",
+		"demo-1.2.3/oaklibs.json": string(p.Manifest()), "demo-1.2.3/lib/demo.dryad": p.FileMap()["lib/demo.dryad"]}
+	if len(got) != len(want) {
+		t.Fatalf("entries %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(p.Manifest(), &m); err != nil || m["name"] != "demo" || m["version"] != "1.2.3" || m["license"] != "MIT" {
+		t.Errorf("manifest %s (%v)", p.Manifest(), err)
+	}
+}
+
+func TestEventually(t *testing.T) {
+	n := 0
+	testenv.Eventually(t, "the third call", func() (bool, string) {
+		n++
+		return n == 3, fmt.Sprint(n)
+	})
+	if n != 3 {
+		t.Errorf("cond called %d times", n)
 	}
 }
