@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
-
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
@@ -437,40 +435,17 @@ func anyLeft(vs []store.Version) bool {
 	return false
 }
 
-// semverOf parses a stored version (validated at publish time).
-func semverOf(v *store.Version) *semver.Version {
-	sv, err := manifest.ParseVersion(v.Version)
-	if err != nil {
-		return semver.New(0, 0, 0, "invalid", "")
-	}
-	return sv
-}
+func versionOf(v *store.Version) string { return v.Version }
 
 // parentIndex picks the parent of vs[i] (vs in publish order, as
-// ListVersions returns them): the highest version below it in SemVer order
-// among those published before it and not deleted by then; -1 for none. It
-// depends only on stored facts, so the live worker and a rebuild pick the
-// same parent, hence the same commit ids. A patch of an old line published
-// after a new major release thus extends the old line.
+// ListVersions returns them) by manifest.Parent among the versions
+// published before it and not deleted by then; -1 for none. It depends
+// only on stored facts, so the live worker and a rebuild pick the same
+// parent, hence the same commit ids.
 func parentIndex(vs []store.Version, i int) int {
-	v := &vs[i]
-	sv := semverOf(v)
-	best := -1
-	var bestV *semver.Version
-	for k := range vs {
-		c := &vs[k]
-		if c.ID >= v.ID || (c.DeletedAt != nil && !c.DeletedAt.After(v.PublishedAt)) {
-			continue
-		}
-		cv := semverOf(c)
-		if cv.Compare(sv) >= 0 {
-			continue
-		}
-		if bestV == nil || cv.GreaterThan(bestV) {
-			best, bestV = k, cv
-		}
-	}
-	return best
+	return manifest.Parent(vs, i, versionOf, func(c, v *store.Version) bool {
+		return c.ID < v.ID && (c.DeletedAt == nil || c.DeletedAt.After(v.PublishedAt))
+	})
 }
 
 // mainOf picks the version branch main shows: the package's latest; when
@@ -483,26 +458,10 @@ func mainOf(pk *store.Package, vs []store.Version) *store.Version {
 			return &vs[i]
 		}
 	}
-	var best, bestPre *store.Version
-	var bestV, bestPreV *semver.Version
-	for k := range vs {
-		c := &vs[k]
-		if c.DeletedAt != nil {
-			continue
-		}
-		cv := semverOf(c)
-		if cv.Prerelease() == "" {
-			if bestV == nil || cv.GreaterThan(bestV) {
-				best, bestV = c, cv
-			}
-		} else if bestPreV == nil || cv.GreaterThan(bestPreV) {
-			bestPre, bestPreV = c, cv
-		}
+	if i := manifest.Latest(vs, versionOf, func(v *store.Version) bool { return v.DeletedAt == nil }); i >= 0 {
+		return &vs[i]
 	}
-	if best != nil {
-		return best
-	}
-	return bestPre
+	return nil
 }
 
 // RebuildResult says what Rebuild did to one package's repository.

@@ -37,7 +37,7 @@ func (s *Service) LookupArchive(ctx context.Context, name, version string) (*Arc
 	if err != nil {
 		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", name, version)
 	}
-	key := "ver:" + s.generation(ctx, norm) + "/" + versionKey(sv)
+	key := "ver:" + s.generation(ctx, norm) + "/" + manifest.Key(sv)
 	if b, ok, _ := s.cache.Get(ctx, key); ok {
 		if ref, ok := decodeRef(b); ok {
 			return ref, nil

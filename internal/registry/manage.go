@@ -251,7 +251,7 @@ func (s *Service) lockVersion(ctx context.Context, tx store.Queries, name, versi
 	if err != nil {
 		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
 	}
-	v, err := tx.GetVersion(ctx, pk.ID, versionKey(sv))
+	v, err := tx.GetVersion(ctx, pk.ID, manifest.Key(sv))
 	if err != nil {
 		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
 	}

@@ -81,7 +81,7 @@ func (s *Service) PackagePage(ctx context.Context, name, version string) (*Packa
 		if err != nil {
 			return nil, errs.Errorf(errs.NotFound, "%s has no version %q", name, version)
 		}
-		vkey = versionKey(sv)
+		vkey = manifest.Key(sv)
 	}
 	key := "page:" + s.generation(ctx, norm) + "/" + vkey
 	var view *PackageView
@@ -153,13 +153,11 @@ func (s *Service) buildPackageView(ctx context.Context, p *store.Package, versio
 	newestFirst(vs)
 	var shown *store.Version
 	if version == "" {
-		// The latest; when every version is yanked, the newest one.
+		// The latest; when every version is yanked, the one that would
+		// be latest were none yanked (what git's main shows).
 		if shown = latestOf(vs); shown == nil {
-			for i := range vs {
-				if vs[i].DeletedAt == nil {
-					shown = &vs[i]
-					break
-				}
+			if i := manifest.Latest(vs, versionOf, present); i >= 0 {
+				shown = &vs[i]
 			}
 		}
 		if shown == nil {

@@ -87,7 +87,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	// The rules are checked once before the archive is stored, so a refused
 	// publish leaves nothing behind, and again inside the transaction, which
 	// alone is authoritative under concurrent publishes.
-	if _, err := s.publishRules(ctx, s.store, p, m, versionKey(sv), false); err != nil {
+	if _, err := s.publishRules(ctx, s.store, p, m, manifest.Key(sv), false); err != nil {
 		reason := failureReason(err)
 		if reason == "forbidden" {
 			s.auditPublish(ctx, p, ip, m.Name, m.Version, store.OutcomeDenied, errs.Message(err))
@@ -108,7 +108,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	now := s.utcNow()
 	v := &store.Version{
 		Version:      m.Version,
-		Key:          versionKey(sv),
+		Key:          manifest.Key(sv),
 		Manifest:     pkg.Manifest,
 		Checksum:     sum,
 		Size:         w.Size(),

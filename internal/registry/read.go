@@ -249,7 +249,7 @@ func matchesVersion(v *store.Version, asked string) bool {
 		return true
 	}
 	sv, err := manifest.ParseVersion(asked)
-	return err == nil && versionKey(sv) == v.Key
+	return err == nil && manifest.Key(sv) == v.Key
 }
 
 func newDocument(v any) (*Document, error) {
@@ -388,7 +388,7 @@ func (s *Service) findVersion(ctx context.Context, name, version string) (*store
 	if err != nil {
 		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
 	}
-	v, err := s.store.GetVersion(ctx, p.ID, versionKey(sv))
+	v, err := s.store.GetVersion(ctx, p.ID, manifest.Key(sv))
 	if errors.Is(err, errs.NotFound) {
 		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
 	}
