@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/store"
 )
 
@@ -387,7 +388,7 @@ func TestSecretsNeverStoredOrShown(t *testing.T) {
 				t.Fatal("no database files found")
 			}
 		} else {
-			a, err := openApp(t.Context(), r.Config, newLogger(r.Config, io.Discard), nil)
+			a, err := openApp(t.Context(), r.Config, logging.New(r.Config, io.Discard), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

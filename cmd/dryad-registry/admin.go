@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/dryad-lang/registry/internal/logging"
 )
 
 func runCreateAdmin(ctx context.Context, env *environment, args []string) error {
@@ -27,7 +29,7 @@ func runCreateAdmin(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, io.Discard)
+	log := logging.New(cfg, io.Discard)
 	a, err := openApp(ctx, cfg, log, nil)
 	if err != nil {
 		return startupError(err)

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	cacheredis "github.com/dryad-lang/registry/internal/cache/redis"
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	limitmemory "github.com/dryad-lang/registry/internal/ratelimit/memory"
 	limitredis "github.com/dryad-lang/registry/internal/ratelimit/redis"
@@ -47,10 +47,6 @@ type app struct {
 	closers  []func() error
 	// gitWake wakes the git worker when the registry queued git work.
 	gitWake chan struct{}
-}
-
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	return slog.New(newLogHandler(cfg, w))
 }
 
 // openApp opens the store, blob store, cache and limiter and builds the
@@ -157,7 +153,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
-		CSRFKey: deriveKey(cfg.JWTSecret, "csrf"), Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit,
+		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit,
 	})
 	if err != nil {
 		return nil, err
@@ -228,7 +224,7 @@ func openConfigured(ctx context.Context, env *environment, load func() (*config.
 	if err != nil {
 		return nil, err
 	}
-	a, err := openApp(ctx, cfg, newLogger(cfg, env.stderr), nil)
+	a, err := openApp(ctx, cfg, logging.New(cfg, env.stderr), nil)
 	if err != nil {
 		return nil, startupError(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/config"
+	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
@@ -400,7 +401,7 @@ func TestRestoreRefusals(t *testing.T) {
 		if len(files) != 0 {
 			t.Errorf("target holds archives after a refused restore: %v", files)
 		}
-		a, err := openApp(t.Context(), mustConfig(t, tg), newLogger(mustConfig(t, tg), io.Discard), nil)
+		a, err := openApp(t.Context(), mustConfig(t, tg), logging.New(mustConfig(t, tg), io.Discard), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

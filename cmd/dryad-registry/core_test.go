@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
@@ -401,7 +402,7 @@ func testDeleteWindow(t *testing.T, engine string) {
 	alice := r.signUp("alice")
 	r.expect(201, "POST", "/api/upload", alice, pkg{name: "old", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 	// Age the version in the database.
-	a, err := openApp(t.Context(), r.Config, newLogger(r.Config, io.Discard), nil)
+	a, err := openApp(t.Context(), r.Config, logging.New(r.Config, io.Discard), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

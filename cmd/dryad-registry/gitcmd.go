@@ -55,7 +55,7 @@ func runGitRebuild(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return startupError(err)
 	}
-	w, err := gitrepo.NewWorker(repos, gitrepo.WorkerOptions{Registry: a.registry, Mirror: mirror, Domain: cfg.Domain, Logger: log})
+	w, err := gitrepo.NewWorker(repos, gitrepo.WorkerOptions{Source: a.registry.Git(), Mirror: mirror, Domain: cfg.Domain, Logger: log})
 	if err != nil {
 		return startupError(err)
 	}

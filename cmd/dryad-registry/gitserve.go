@@ -44,7 +44,7 @@ func openGit(a *app) (*gitServer, error) {
 			Run: func(context.Context) error {
 				return errs.Wrap(errs.Unavailable, err, "git cannot run on this machine: install git 2.36 or later and restart")
 			},
-			Info: func(ctx context.Context) map[string]any { return gitrepo.Health(ctx, a.store, nil) },
+			Info: func(ctx context.Context) map[string]any { return gitrepo.Health(ctx, a.registry.Git(), nil) },
 		}
 		return g, nil
 	}
@@ -55,13 +55,13 @@ func openGit(a *app) (*gitServer, error) {
 	g.repos = repos
 	g.handler = repos.Handler()
 	g.worker, err = gitrepo.NewWorker(repos, gitrepo.WorkerOptions{
-		Registry: a.registry, Mirror: mirror, Domain: a.cfg.Domain, Wake: a.gitWake, Logger: a.log,
+		Source: a.registry.Git(), Mirror: mirror, Domain: a.cfg.Domain, Wake: a.gitWake, Logger: a.log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	g.check = api.Check{Name: "git", Run: repos.Check,
-		Info: func(ctx context.Context) map[string]any { return gitrepo.Health(ctx, a.store, mirror) },
+		Info: func(ctx context.Context) map[string]any { return gitrepo.Health(ctx, a.registry.Git(), mirror) },
 	}
 	if mirror != nil {
 		a.log.Info("git mirror", "url", gitrepo.Redact(a.cfg.GitMirrorURL))

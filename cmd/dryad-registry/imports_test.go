@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,18 +16,28 @@ var layers = map[string]int{
 	"cmd/dryad-registry": 100,
 	"internal/server":    90,
 	"internal/api":       80, "internal/web": 80, "internal/gitrepo": 80, "internal/backup": 80, "internal/metrics": 80,
-	"internal/registry": 70,
-	"internal/store":    60, "internal/store/sqlstore": 61, "internal/store/sqlite": 62, "internal/store/postgres": 62, "internal/store/storetest": 62,
+	"internal/registry": 70, "internal/registry/registrytest": 71,
+	"internal/store": 60, "internal/store/sqlstore": 61, "internal/store/sqlite": 62, "internal/store/postgres": 62, "internal/store/storetest": 62,
 	"internal/blob": 60, "internal/blob/fs": 61, "internal/blob/blobtest": 62,
 	"internal/cache": 60, "internal/cache/memory": 61, "internal/cache/redis": 61, "internal/cache/cachetest": 62,
 	"internal/ratelimit": 60, "internal/ratelimit/memory": 61, "internal/ratelimit/redis": 61, "internal/ratelimit/ratelimittest": 62,
 	"internal/auth": 60, "internal/manifest": 60, "internal/archive": 60, "internal/markdown": 60,
-	"internal/httpx":  50,
+	"internal/httpx":  65,
 	"internal/config": 40,
 	"internal/errs":   10, "internal/testenv": 5,
 }
 
 const module = "github.com/dryad-lang/registry/"
+
+// storeUsers are the only packages that may import the metadata store:
+// the domain, the backup that copies it whole, the drivers and their
+// suite, the wiring that opens it, and test support. Everything above the
+// domain reads and changes the registry through its rules.
+var storeUsers = map[string]bool{
+	"internal/registry": true, "internal/registry/registrytest": true, "internal/backup": true,
+	"internal/store/sqlstore": true, "internal/store/sqlite": true, "internal/store/postgres": true, "internal/store/storetest": true,
+	"cmd/dryad-registry": true, "internal/e2e": true,
+}
 
 // TestImportDirection enforces that imports point downward only, as
 // ARCHITECTURE.md draws them: drivers import their interface package, never
@@ -58,6 +69,9 @@ func TestImportDirection(t *testing.T) {
 				continue
 			}
 			to := strings.TrimPrefix(imp, module)
+			if to == "internal/store" && !storeUsers[from] {
+				t.Errorf("%s imports internal/store: only %v may; go through the registry", from, storeUserList())
+			}
 			toRank, ok := layers[to]
 			if !ok {
 				continue // reported as its own package
@@ -70,4 +84,13 @@ func TestImportDirection(t *testing.T) {
 	if seen < 10 {
 		t.Fatalf("only %d packages checked", seen)
 	}
+}
+
+func storeUserList() []string {
+	var out []string
+	for k := range storeUsers {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -46,8 +46,11 @@ func (s *serveMetrics) watch(a *app) {
 	if s.m == nil {
 		return
 	}
-	s.m.WatchStore(a.store)
-	s.m.WatchGit(a.store)
+	s.m.WatchPool(func() metrics.Pool {
+		st := a.store.Stats()
+		return metrics.Pool{MaxOpen: st.MaxOpen, InUse: st.InUse, Idle: st.Idle, WaitCount: st.WaitCount, WaitDuration: st.WaitDuration}
+	})
+	s.m.WatchGit(a.registry.Git())
 }
 
 // observe is the request middleware of server.Options.Observe.

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dryad-lang/registry/internal/testenv"
+	"github.com/dryad-lang/registry/internal/client"
 )
 
 // runCommand runs the command line in-process in workDir, with stdin as
@@ -294,7 +293,7 @@ func TestPublishOakRegistryConfig(t *testing.T) {
 		"registries":       map[string]string{"mine": r.URL + "/", "other": "http://127.0.0.1:1", "broken": "ftp://example.org"},
 		"cache_dir":        ".oak/cache",
 	}, "", "  ")
-	writeTree(t, work, map[string]string{oakRegistryFile: string(cfg), "oaklibs.json": manifestOf("configured", "1.0.0")})
+	writeTree(t, work, map[string]string{client.OakRegistryFile: string(cfg), "oaklibs.json": manifestOf("configured", "1.0.0")})
 
 	code, out, errOut := runCommand(t, work, "", "publish", "--token", tok)
 	if code != 0 || !strings.Contains(out, "published configured@1.0.0") || !strings.Contains(errOut, "registry mine of oak-registry.json") {
@@ -318,7 +317,7 @@ func TestPublishOakRegistryConfig(t *testing.T) {
 			t.Errorf("--registry %s: exit %d, want %d with %q\n%s", tt.name, code, tt.code, tt.want, errOut)
 		}
 	}
-	os.WriteFile(filepath.Join(work, oakRegistryFile), []byte("{not json"), 0o644)
+	os.WriteFile(filepath.Join(work, client.OakRegistryFile), []byte("{not json"), 0o644)
 	if code, _, errOut := runCommand(t, work, "", "publish", "--token", tok); code != 1 || !strings.Contains(errOut, "oak-registry.json is not valid JSON") {
 		t.Errorf("broken oak-registry.json: exit %d\n%s", code, errOut)
 	}
@@ -397,26 +396,4 @@ func randomText(t testing.TB, n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return string(b)
-}
-
-// TestProgressSilentAfterFinish checks that the progress report writes
-// nothing once the request is over, even though the HTTP transport may
-// go on reading the body after an early answer: the command prints that
-// answer to the same stream meanwhile.
-func TestProgressSilentAfterFinish(t *testing.T) {
-	var out testenv.Buffer
-	const size = 4 << 20
-	p := newProgress(&out, size, "pkg", false)
-	rd := p.reader(io.LimitReader(zeros{}, size))
-	buf := make([]byte, size/4)
-	rd.Read(buf)
-	before := out.String()
-	if !strings.Contains(before, "uploading pkg:  20%") && !strings.Contains(before, "uploading pkg:  10%") {
-		t.Fatalf("no progress line for the first quarter: %q", before)
-	}
-	p.finish()
-	io.Copy(io.Discard, rd)
-	if got := out.String(); got != before {
-		t.Errorf("progress written after finish: %q", strings.TrimPrefix(got, before))
-	}
 }

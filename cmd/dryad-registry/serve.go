@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/dryad-lang/registry/internal/api"
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/server"
 	"github.com/dryad-lang/registry/internal/web"
@@ -41,9 +41,8 @@ func limitTable(cfg *config.Config) ratelimit.Table {
 // serve runs the registry until ctx ends. When ready is not nil it receives
 // the listening address once the server accepts connections.
 func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan<- string) error {
-	lw := newLogWriter(env.stderr)
-	defer lw.Close()
-	log := slog.New(flushingHandler{newLogHandler(cfg, lw), lw})
+	log, closeLog := logging.NewServer(cfg, env.stderr)
+	defer closeLog()
 	for _, v := range cfg.Ignored {
 		log.Debug("ignoring a setting of the deployment guide that has no effect here", "variable", v)
 	}
@@ -72,15 +71,15 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	checks = append(checks, git.check)
 	started := time.Now()
 	limits := limitTable(cfg)
+	obs := a.registry.Observe()
 	apiHandler := api.New(api.Options{
-		Registry: a.registry, Limiter: a.limiter, Logger: log,
-		Limits: limits, UploadTimeout: cfg.UploadTimeout,
-		Checks: checks, Version: version, Started: started,
+		Registry: a.registry, Cache: a.cache, OnCacheRead: obs.CacheHit, Logger: log,
+		Limits: limits, Checks: checks, Version: version, Started: started,
 	})
 	webUI, err := web.New(web.Options{
-		Registry: a.registry, Logger: log, Name: cfg.RegistryName, Description: cfg.RegistryDescription,
-		UploadTimeout: cfg.UploadTimeout, Limiter: a.limiter, Limits: limits,
-		Version: version, APIReference: api.OpenAPI(),
+		Registry: a.registry, Cache: a.cache, OnCacheRead: obs.CacheHit, CSRFKey: deriveKey(cfg.JWTSecret, "csrf"),
+		Logger: log, Name: cfg.RegistryName, Description: cfg.RegistryDescription,
+		Limits: limits, Version: version, APIReference: api.OpenAPI(),
 	})
 	if err != nil {
 		return startupError(err)
@@ -88,6 +87,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	srv := server.New(server.Options{
 		Metrics: met.mainHandler(), Observe: met.observe(),
 		Addr: cfg.Addr(), API: apiHandler, Logger: log, Web: webUI,
+		Limiter: a.limiter, OnRateLimited: obs.RateLimited,
 		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},
 		UploadTimeout: cfg.UploadTimeout, Git: git.handler, AllowedOrigins: cfg.AllowedOrigins,
 	})

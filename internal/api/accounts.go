@@ -8,16 +8,24 @@ import (
 	"github.com/dryad-lang/registry/internal/registry"
 )
 
+// registerBody is what a new user sends.
+type registerBody struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	FullName string `json:"full_name"`
+}
+
 func (a *API) register(w http.ResponseWriter, r *http.Request) error {
-	var reg registry.Registration
-	if err := decodeJSON(w, r, &reg); err != nil {
+	var b registerBody
+	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	u, err := a.reg.Register(r.Context(), reg, clientIP(r))
+	u, err := a.reg.Register(r.Context(), registry.Registration{Username: b.Username, Email: b.Email, Password: b.Password, FullName: b.FullName}, clientIP(r))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+	return writeJSON(w, http.StatusCreated, map[string]any{"user": newUserJSON(u)})
 }
 
 type loginBody struct {
@@ -40,7 +48,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, res)
+	return writeJSON(w, http.StatusOK, loginJSON{Token: res.Token, ExpiresAt: res.ExpiresAt, User: newUserJSON(&res.User)})
 }
 
 func (a *API) profile(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +56,7 @@ func (a *API) profile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, u)
+	return writeJSON(w, http.StatusOK, newUserJSON(u))
 }
 
 type passwordBody struct {
@@ -72,20 +80,32 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	out := make([]tokenJSON, len(ts))
+	for i := range ts {
+		out[i] = newTokenJSON(&ts[i])
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+// tokenBody asks for a new API token.
+type tokenBody struct {
+	Name          string   `json:"name"`
+	Scopes        []string `json:"scopes"`
+	Packages      []string `json:"packages"`
+	ExpiresInDays int      `json:"expires_in_days"`
 }
 
 func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
-	var b registry.TokenRequest
+	var b tokenBody
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	t, err := a.reg.CreateToken(r.Context(), principal(r), b, clientIP(r))
+	t, err := a.reg.CreateToken(r.Context(), principal(r), registry.TokenRequest{Name: b.Name, Scopes: b.Scopes, Packages: b.Packages, ExpiresInDays: b.ExpiresInDays}, clientIP(r))
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, t)
+	return writeJSON(w, http.StatusCreated, newTokenAnswer{tokenJSON: newTokenJSON(&t.Token), Token: t.Secret})
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {

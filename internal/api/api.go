@@ -1,7 +1,10 @@
 // Package api serves the registry's JSON API under /api and package
-// downloads. Handlers decode the request, call the registry service and
-// encode its answer; every error goes through one writer that turns its
-// kind into a status and a JSON body {"error": kind, "message": text}.
+// downloads. It owns the wire format (the Oak document among it): handlers
+// decode the request, call the registry and encode its read models; every
+// error goes through one writer that turns its kind into a status and a
+// JSON body {"error": kind, "message": text}. Who the caller is, the rate
+// limits and the deadlines are the server's middleware, from each route's
+// declaration.
 package api
 
 import (
@@ -16,11 +19,61 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/blob"
+	"github.com/dryad-lang/registry/internal/cache"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/registry"
 )
+
+// Registry is what the API needs of the registry; *registry.Service is
+// one. It is declared here, with its user, so that the API's dependence
+// on the domain is written down in one place.
+type Registry interface {
+	// Callers and accounts.
+	AuthenticateHeader(ctx context.Context, header string) (*auth.Principal, error)
+	Register(ctx context.Context, r registry.Registration, ip string) (*registry.User, error)
+	Login(ctx context.Context, login, password, ip string) (*registry.LoginResult, error)
+	Profile(ctx context.Context, p *auth.Principal) (*registry.User, error)
+	ChangePassword(ctx context.Context, p *auth.Principal, oldPassword, newPassword, ip string) error
+	Tokens(ctx context.Context, p *auth.Principal) ([]registry.Token, error)
+	CreateToken(ctx context.Context, p *auth.Principal, r registry.TokenRequest, ip string) (*registry.NewToken, error)
+	RevokeToken(ctx context.Context, p *auth.Principal, id int64, ip string) error
+
+	// Reads.
+	Package(ctx context.Context, name string) (*registry.Package, error)
+	PackageScope(ctx context.Context, name string) string
+	Version(ctx context.Context, name, version string) (*registry.Version, error)
+	Resolve(ctx context.Context, name, rng string) (*registry.Version, error)
+	Stats(ctx context.Context, name string) (*registry.PackageStats, error)
+	Totals(ctx context.Context) (*registry.RegistryStats, error)
+	History(ctx context.Context, name string, limit, offset int) (*registry.HistoryPage, error)
+	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
+	Owners(ctx context.Context, name string) (*registry.OwnerList, error)
+
+	// Archives.
+	LookupArchive(ctx context.Context, name, version string) (*registry.ArchiveRef, error)
+	OpenArchive(ctx context.Context, ref *registry.ArchiveRef) (blob.File, error)
+	CountDownload(ctx context.Context, ref *registry.ArchiveRef)
+
+	// Changes.
+	Publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*registry.Published, error)
+	MaxPackageSize() int64
+	SetYanked(ctx context.Context, p *auth.Principal, name, version string, yanked bool, ip string) (*registry.Version, error)
+	DeleteVersion(ctx context.Context, p *auth.Principal, name, version, ip string) (*registry.Version, error)
+	DeletePackage(ctx context.Context, p *auth.Principal, name, ip string) (string, error)
+	AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
+	RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
+
+	// Administration.
+	ListUsers(ctx context.Context, p *auth.Principal, query string, limit, offset int) (*registry.UserList, error)
+	UpdateUser(ctx context.Context, p *auth.Principal, username string, c registry.UserChange, ip string) (*registry.User, error)
+	Audit(ctx context.Context, p *auth.Principal, q registry.AuditQuery) (*registry.AuditPage, error)
+	PackageGitState(ctx context.Context, p *auth.Principal, name string) (*registry.GitState, error)
+}
+
+var _ Registry = (*registry.Service)(nil)
 
 // Check is one dependency checked by GET /api/health.
 type Check struct {
@@ -35,23 +88,27 @@ type Check struct {
 
 // Options configure the API.
 type Options struct {
-	Registry *registry.Service
-	Limiter  ratelimit.Limiter
-	Logger   *slog.Logger
+	Registry Registry
+	// Cache keeps the rendered Oak documents, shared by instances; it
+	// must be the cache the registry invalidates.
+	Cache cache.Cache
+	// OnCacheRead is told whether each read of a document hit the cache.
+	OnCacheRead func(hit bool)
+	Logger      *slog.Logger
 	// Limits is the rate-limit policy table; a policy with rate 0 is off.
-	Limits        ratelimit.Table
-	UploadTimeout time.Duration
-	Checks        []Check
-	Version       string
-	Started       time.Time
+	Limits  ratelimit.Table
+	Checks  []Check
+	Version string
+	Started time.Time
 }
 
 // API is the JSON API.
 type API struct {
-	reg  *registry.Service
-	lim  ratelimit.Limiter
-	log  *slog.Logger
-	opts Options
+	reg     Registry
+	log     *slog.Logger
+	opts    Options
+	docs    cache.ReadThrough[*document]
+	renders renderMemo
 }
 
 // New returns the API.
@@ -59,28 +116,25 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.UploadTimeout == 0 {
-		o.UploadTimeout = 300 * time.Second
-	}
 	if o.Started.IsZero() {
 		o.Started = time.Now()
 	}
-	return &API{reg: o.Registry, lim: o.Limiter, log: o.Logger, opts: o}
+	return &API{reg: o.Registry, log: o.Logger, opts: o,
+		docs: cache.ReadThrough[*document]{Cache: o.Cache, Name: "oak", TTL: registry.MetadataTTL,
+			Codec: documentCodec, RefusalTTL: refusalTTL, Observe: o.OnCacheRead}}
 }
 
-// route is one endpoint of the API: its ServeMux pattern, the rate-limit
-// policy that counts it and its handler.
-type route struct {
-	pattern string
-	limit   *ratelimit.Policy
-	fn      handlerFunc
-}
-
-// routes lists every endpoint of the API; Register serves them and the
-// OpenAPI document is checked against them.
-func (a *API) routes() []route {
+// Routes lists every endpoint of the API, with the limit that counts it;
+// the server serves them and the OpenAPI document is checked against them.
+func (a *API) Routes() []httpx.Route {
 	install, api, upload := &a.opts.Limits.Install, &a.opts.Limits.API, &a.opts.Limits.Upload
-	return []route{
+	type r = struct {
+		pattern string
+		limit   *ratelimit.Policy
+		fn      handlerFunc
+	}
+	var out []httpx.Route
+	for _, rt := range []r{
 		{"GET /api/health", install, a.health},
 		{"GET /api/openapi.json", api, a.openAPI},
 
@@ -117,113 +171,77 @@ func (a *API) routes() []route {
 		{"GET /api/admin/packages/{name}", api, a.adminPackage},
 		{"DELETE /api/admin/packages/{name}", api, a.deletePackage},
 		{"DELETE /api/admin/packages/{name}/versions/{version}", api, a.deleteVersion},
+	} {
+		d := httpx.DeadlineDefault
+		if rt.pattern == "POST /api/upload" {
+			d = httpx.DeadlineUpload
+		}
+		out = append(out, a.route(rt.pattern, rt.limit, d, rt.fn))
 	}
+	// Every other path under /api/ is an endpoint that does not exist.
+	out = append(out, a.route("/api/", api, httpx.DeadlineDefault, func(w http.ResponseWriter, r *http.Request) error {
+		return errs.Errorf(errs.NotFound, "no API endpoint %s %s; the API is described at /api/openapi.json", r.Method, r.URL.Path)
+	}))
+	return out
 }
 
-// Register adds the API's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern, a.handle(rt.fn, rt.limit))
+// DownloadRoute is the archive download, GET /packages/{name}/{version}.tar.gz,
+// counted by the install limit. Downloads carry no credentials: the limit
+// counts addresses. The server routes it, since web pages share its path
+// shape.
+func (a *API) DownloadRoute() httpx.Route {
+	return httpx.Route{Limit: &a.opts.Limits.Install, Deadline: httpx.DeadlineDownload}
+}
+
+// route declares one endpoint: API callers authenticate with a bearer
+// token, never a cookie, so that a cross-site request carries no
+// credentials.
+func (a *API) route(pattern string, limit *ratelimit.Policy, d httpx.Deadline, fn handlerFunc) httpx.Route {
+	return httpx.Route{
+		Pattern: pattern, Limit: limit, Deadline: d,
+		Identify: func(r *http.Request) (*auth.Principal, error) {
+			return a.reg.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"))
+		},
+		Handler: a.handle(fn),
 	}
-	mux.Handle("/api/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return errs.Errorf(errs.NotFound, "no API endpoint %s %s; the API is described at /api/openapi.json", r.Method, r.URL.Path)
-	}, &a.opts.Limits.API))
 }
 
 // Patterns lists the ServeMux patterns of every API endpoint.
 func (a *API) Patterns() []string {
 	var ps []string
-	for _, rt := range a.routes() {
-		ps = append(ps, rt.pattern)
+	for _, rt := range a.Routes() {
+		if rt.Pattern != "/api/" {
+			ps = append(ps, rt.Pattern)
+		}
 	}
 	return ps
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle wraps a handler: it authenticates the caller (so that limits apply
-// per user), applies the rate limit, runs the handler and writes its error.
-func (a *API) handle(fn handlerFunc, limit *ratelimit.Policy) http.Handler {
+// handle wraps a handler: credentials the middleware refused are refused
+// here (after the rate limit counted the request), and the handler's
+// error is written.
+func (a *API) handle(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := a.serve(w, r, fn, limit)
+		err := func() error {
+			if _, authErr := httpx.Caller(r); authErr != nil {
+				return authErr
+			}
+			return fn(w, r)
+		}()
 		if err != nil {
 			a.WriteError(w, r, err)
 		}
 	})
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request, fn handlerFunc, limit *ratelimit.Policy) error {
-	client := httpx.ClientOf(r)
-	p, authErr := a.reg.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"))
-	key := "ip:" + client.IP
-	if p != nil {
-		key = "user:" + strconv.FormatInt(p.UserID, 10)
-	}
-	if err := a.limit(r.Context(), w, limit, key); err != nil {
-		return err
-	}
-	if authErr != nil {
-		return authErr
-	}
-	if p != nil {
-		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
-	}
-	return fn(w, r)
-}
-
-// limit spends one request of key's budget under the policy; a limiter
-// that is down lets the request through (the edge's limits still apply).
-func (a *API) limit(ctx context.Context, w http.ResponseWriter, p *ratelimit.Policy, key string) error {
-	if p == nil || p.Off() {
-		return nil
-	}
-	res, err := p.Allow(ctx, a.lim, key)
-	if err != nil && errs.KindOf(err) != errs.RateLimited {
-		a.log.WarnContext(ctx, "rate limiter unavailable", "err", err)
-		return nil
-	}
-	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(p.Limit.Burst))
-	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
-	if err != nil {
-		a.reg.Observe().RateLimited(p.Name)
-	}
-	return err
-}
-
-// errorBody is the JSON of every error answer.
-type errorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
-// WriteError writes err as the JSON error answer of its kind. Internal
-// errors are logged with the request id and answered without details.
+// WriteError writes err as the JSON error answer of its kind.
 func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	kind := errs.KindOf(err)
-	if kind == errs.Internal {
-		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err,
-			"request_id", httpx.RequestID(r.Context()))
-	}
-	if d, ok := errs.RetryAfter(err); ok {
-		w.Header().Set("Retry-After", ratelimit.RetrySeconds(d))
-	}
-	if kind == errs.Unauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="dryad-registry"`)
-	}
-	writeJSON(w, kind.Status(), errorBody{Error: kind.Code(), Message: errs.Message(err)})
+	httpx.WriteError(w, r, a.log, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-	return nil
-}
+func writeJSON(w http.ResponseWriter, status int, v any) error { return httpx.WriteJSON(w, status, v) }
 
 // maxJSONBody bounds JSON request bodies.
 const maxJSONBody = 64 << 10

@@ -69,17 +69,20 @@ func newBenchAPI(b testing.TB) *benchAPI {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c := cachememory.NewCache(cachememory.CacheOptions{})
 	reg, err := registry.New(registry.Options{
-		Store: st, Blobs: blobs, Cache: cachememory.NewCache(cachememory.CacheOptions{}), Counters: cachememory.NewCounters(),
+		Store: st, Blobs: blobs, Cache: c, Counters: cachememory.NewCounters(),
 		Locker: cachememory.NewLocker(nil), Limiter: limitmemory.New(limitmemory.Options{}),
 		Hasher: hasher, Signer: signer, Logger: log, MaxPackageSize: 100 << 20,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := api.New(api.Options{Registry: reg, Limiter: limitmemory.New(limitmemory.Options{}), Logger: log})
+	a := api.New(api.Options{Registry: reg, Cache: c, Logger: log})
 	mux := http.NewServeMux()
-	a.Register(mux)
+	for _, rt := range a.Routes() {
+		mux.Handle(rt.Pattern, rt.Handler)
+	}
 	mux.HandleFunc("GET /packages/{name}/{file}", func(w http.ResponseWriter, r *http.Request) {
 		a.Download(w, r, r.PathValue("name"), trimTarGz(r.PathValue("file")))
 	})

@@ -2,76 +2,23 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
-	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/registry"
-	"github.com/dryad-lang/registry/internal/store"
 )
 
-// getPackage answers GET /api/packages/{name}: the Oak contract. The
-// document comes from the cache with an ETag; If-None-Match gets 304.
-func (a *API) getPackage(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	var doc *registry.Document
-	var err error
-	if v := r.URL.Query().Get("version"); v != "" {
-		doc, err = a.reg.PackageVersionDocument(r.Context(), name, v)
-	} else {
-		doc, err = a.reg.PackageDocument(r.Context(), name)
-	}
-	if err != nil {
-		return err
-	}
-	body, etag := a.reg.RenderDocument(doc, httpx.ClientOf(r).BaseURL)
-	h := w.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Vary", "Accept-Encoding")
-	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
-	return nil
-}
-
-// etagMatches implements If-None-Match's weak comparison over a list.
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == etag || t == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-// withBase puts the base URL into documents holding the placeholder.
-func withBase(r *http.Request, docs ...*registry.VersionDoc) {
-	base := httpx.ClientOf(r).BaseURL
-	for _, d := range docs {
-		d.DownloadURL = strings.Replace(d.DownloadURL, registry.BasePlaceholder, base, 1)
-	}
-}
-
 func (a *API) versions(w http.ResponseWriter, r *http.Request) error {
-	vl, err := a.reg.Versions(r.Context(), r.PathValue("name"))
+	p, err := a.reg.Package(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	for i := range vl.Versions {
-		withBase(r, &vl.Versions[i])
+	base := baseURL(r)
+	out := versionListJSON{Name: p.Name, Versions: make([]versionDoc, len(p.Versions))}
+	for i := range p.Versions {
+		out.Versions[i] = standalone(base, &p.Versions[i])
 	}
-	return writeJSON(w, http.StatusOK, vl)
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) version(w http.ResponseWriter, r *http.Request) error {
@@ -79,8 +26,7 @@ func (a *API) version(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	withBase(r, v)
-	return writeJSON(w, http.StatusOK, v)
+	return writeJSON(w, http.StatusOK, standalone(baseURL(r), v))
 }
 
 func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
@@ -92,8 +38,7 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	withBase(r, v)
-	return writeJSON(w, http.StatusOK, v)
+	return writeJSON(w, http.StatusOK, standalone(baseURL(r), v))
 }
 
 func (a *API) stats(w http.ResponseWriter, r *http.Request) error {
@@ -101,7 +46,7 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, st)
+	return writeJSON(w, http.StatusOK, newStatsJSON(st))
 }
 
 func (a *API) totals(w http.ResponseWriter, r *http.Request) error {
@@ -109,7 +54,7 @@ func (a *API) totals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, t)
+	return writeJSON(w, http.StatusOK, totalsJSON{Packages: t.Packages, Versions: t.Versions, Users: t.Users, Downloads: t.Downloads})
 }
 
 func (a *API) history(w http.ResponseWriter, r *http.Request) error {
@@ -124,7 +69,7 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, page)
+	return writeJSON(w, http.StatusOK, newHistoryJSON(page))
 }
 
 func (a *API) search(w http.ResponseWriter, r *http.Request) error {
@@ -137,49 +82,40 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, res)
+	return writeJSON(w, http.StatusOK, newSearchJSON(res))
 }
 
-func (a *API) yank(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.reg.SetYanked(r.Context(), principal(r), r.PathValue("name"), r.PathValue("version"), true, clientIP(r))
+func (a *API) yank(w http.ResponseWriter, r *http.Request) error   { return a.setYanked(w, r, true) }
+func (a *API) unyank(w http.ResponseWriter, r *http.Request) error { return a.setYanked(w, r, false) }
+
+func (a *API) setYanked(w http.ResponseWriter, r *http.Request, yanked bool) error {
+	v, err := a.reg.SetYanked(r.Context(), principal(r), r.PathValue("name"), r.PathValue("version"), yanked, clientIP(r))
 	if err != nil {
 		return err
 	}
-	withBase(r, v)
-	return writeJSON(w, http.StatusOK, v)
-}
-
-func (a *API) unyank(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.reg.SetYanked(r.Context(), principal(r), r.PathValue("name"), r.PathValue("version"), false, clientIP(r))
-	if err != nil {
-		return err
-	}
-	withBase(r, v)
-	return writeJSON(w, http.StatusOK, v)
+	return writeJSON(w, http.StatusOK, standalone(baseURL(r), v))
 }
 
 func (a *API) deleteVersion(w http.ResponseWriter, r *http.Request) error {
 	if err := a.requireAdminPath(r); err != nil {
 		return err
 	}
-	name, version := r.PathValue("name"), r.PathValue("version")
-	v, err := a.reg.DeleteVersion(r.Context(), principal(r), name, version, clientIP(r))
+	v, err := a.reg.DeleteVersion(r.Context(), principal(r), r.PathValue("name"), r.PathValue("version"), clientIP(r))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"name": v.Name, "version": v.Version, "deleted": v.Name + "@" + v.Version})
+	return writeJSON(w, http.StatusOK, deletedJSON{Name: v.Package, Version: v.Version, Deleted: v.Package + "@" + v.Version})
 }
 
 func (a *API) deletePackage(w http.ResponseWriter, r *http.Request) error {
 	if err := a.requireAdminPath(r); err != nil {
 		return err
 	}
-	name := r.PathValue("name")
-	canonical, err := a.reg.DeletePackage(r.Context(), principal(r), name, clientIP(r))
+	canonical, err := a.reg.DeletePackage(r.Context(), principal(r), r.PathValue("name"), clientIP(r))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"name": canonical, "deleted": canonical})
+	return writeJSON(w, http.StatusOK, deletedJSON{Name: canonical, Deleted: canonical})
 }
 
 // requireAdminPath keeps /api/admin/… for admins even where the same
@@ -207,110 +143,28 @@ func (a *API) owners(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, ol)
+	return writeJSON(w, http.StatusOK, newOwnerListJSON(ol))
 }
 
 func (a *API) addOwners(w http.ResponseWriter, r *http.Request) error {
-	var b usersBody
-	if err := decodeJSON(w, r, &b); err != nil {
-		return err
-	}
-	ol, err := a.reg.AddOwners(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, ol)
+	return a.changeOwners(w, r, true)
 }
-
 func (a *API) removeOwners(w http.ResponseWriter, r *http.Request) error {
+	return a.changeOwners(w, r, false)
+}
+
+func (a *API) changeOwners(w http.ResponseWriter, r *http.Request, add bool) error {
 	var b usersBody
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	ol, err := a.reg.RemoveOwners(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
+	change := a.reg.RemoveOwners
+	if add {
+		change = a.reg.AddOwners
+	}
+	ol, err := change(r.Context(), principal(r), r.PathValue("name"), b.Users, clientIP(r))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, ol)
-}
-
-func (a *API) adminUsers(w http.ResponseWriter, r *http.Request) error {
-	limit, offset, err := pageParams(r, 50)
-	if err != nil {
-		return err
-	}
-	res, err := a.reg.ListUsers(r.Context(), principal(r), r.URL.Query().Get("q"), limit, offset)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, res)
-}
-
-func (a *API) adminUpdateUser(w http.ResponseWriter, r *http.Request) error {
-	var c registry.UserChange
-	if err := decodeJSON(w, r, &c); err != nil {
-		return err
-	}
-	u, err := a.reg.UpdateUser(r.Context(), principal(r), r.PathValue("username"), c, clientIP(r))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, u)
-}
-
-func (a *API) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	limit, offset, err := pageParams(r, 50)
-	if err != nil {
-		return err
-	}
-	page, err := a.reg.Audit(r.Context(), principal(r), store.AuditFilter{
-		Actor: q.Get("actor"), Package: q.Get("package"), Action: q.Get("action"), Limit: limit, Offset: offset})
-	if err != nil {
-		return err
-	}
-	out := auditPage{Events: make([]auditEvent, 0, len(page.Events)), Total: page.Total}
-	for _, e := range page.Events {
-		ae := auditEvent{ID: e.ID, At: e.At.UTC(), Actor: e.Actor, IP: e.IP, Action: e.Action,
-			Package: e.Package, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail}
-		if e.ActorID != 0 {
-			ae.ActorID = &e.ActorID
-		}
-		out.Events = append(out.Events, ae)
-	}
-	return writeJSON(w, http.StatusOK, out)
-}
-
-// auditPage is the answer of GET /api/admin/audit.
-type auditPage struct {
-	Events []auditEvent `json:"events"`
-	Total  int          `json:"total"`
-}
-
-// auditEvent is one audit log entry on the wire; actor_id is null for
-// anonymous requests.
-type auditEvent struct {
-	ID      int64     `json:"id"`
-	At      time.Time `json:"at"`
-	ActorID *int64    `json:"actor_id"`
-	Actor   string    `json:"actor"`
-	IP      string    `json:"ip"`
-	Action  string    `json:"action"`
-	Package string    `json:"package"`
-	Target  string    `json:"target"`
-	Outcome string    `json:"outcome"`
-	Detail  string    `json:"detail"`
-}
-
-// adminPackage answers GET /api/admin/packages/{name}: the package's git
-// and mirror state, for admins.
-func (a *API) adminPackage(w http.ResponseWriter, r *http.Request) error {
-	if err := a.requireAdminPath(r); err != nil {
-		return err
-	}
-	st, err := a.reg.PackageGitState(r.Context(), principal(r), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, st)
+	return writeJSON(w, http.StatusOK, newOwnerListJSON(ol))
 }

@@ -203,3 +203,11 @@ func TestUnits(t *testing.T) {
 		t.Error("format round trip")
 	}
 }
+
+func TestHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1 KB", 1536: "1.5 KB", 100 << 20: "100 MB", 3 << 30: "3 GB"} {
+		if got := HumanSize(n); got != want {
+			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

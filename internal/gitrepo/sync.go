@@ -13,14 +13,37 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/registry"
-	"github.com/dryad-lang/registry/internal/store"
 )
 
-// WorkerOptions configure a Worker. Registry is required.
+// Source is what the git worker reads and records through: the registry's
+// durable queue of git jobs, packages with their whole history, their
+// archives, and where commits and mirror pushes are recorded.
+// registry.Service.Git implements it.
+type Source interface {
+	ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, n int) ([]registry.GitJob, error)
+	// CompleteJob removes a finished job; with mirror it queues a push of
+	// the package in the same transaction.
+	CompleteJob(ctx context.Context, j registry.GitJob, mirror bool) error
+	FailJob(ctx context.Context, j registry.GitJob, cause string, next time.Time) error
+	// RequeueMirror replaces a failed push by one at the end of the
+	// package's queue, due at next.
+	RequeueMirror(ctx context.Context, j registry.GitJob, cause string, now, next time.Time) error
+	QueueMirror(ctx context.Context, packageID int64) error
+	PackageByID(ctx context.Context, id int64) (*registry.GitPackage, error)
+	PackageByName(ctx context.Context, name string) (*registry.GitPackage, error)
+	OpenArchive(ctx context.Context, checksum string) (blob.File, error)
+	RecordCommit(ctx context.Context, pkg string, versionID int64, commit string) error
+	RecordMirror(ctx context.Context, packageID int64, pushedAt *time.Time, lastError string) error
+	// Queue counts the jobs waiting and those that failed at least once.
+	Queue(ctx context.Context) (pending, failing int64, err error)
+	MirrorSummary(ctx context.Context, limit int) (*registry.MirrorSummary, error)
+}
+
+// WorkerOptions configure a Worker. Source is required.
 type WorkerOptions struct {
-	// Registry gives the metadata store and the archives, and refreshes the
-	// package documents once a commit is recorded.
-	Registry *registry.Service
+	// Source gives the queue, the packages and their archives, and records
+	// commits and mirror pushes.
+	Source Source
 	// Mirror, when set, receives every change of every repository.
 	Mirror *Mirror
 	// Domain is the host of the commit authors' placeholder emails,
@@ -48,7 +71,7 @@ type WorkerOptions struct {
 	Concurrency int
 }
 
-// Worker applies the registry's durable git jobs (store.GitJob) to the
+// Worker applies the registry's durable git jobs (registry.GitJob) to the
 // repositories: a commit and tag per published version, branch main
 // following the package's latest version, tags of deleted versions removed,
 // and mirror pushes. Jobs survive crashes in the store and are retried with
@@ -56,9 +79,7 @@ type WorkerOptions struct {
 // queue, since each package's jobs are claimed one at a time, in order.
 type Worker struct {
 	repos *Repos
-	reg   *registry.Service
-	store store.Store
-	blobs blob.Store
+	src   Source
 	opts  WorkerOptions
 	log   *slog.Logger
 	// kick passes a wake-up on to another idle loop when one finds work.
@@ -71,8 +92,8 @@ type Worker struct {
 // NewWorker returns a Worker writing to repos. It refuses a Domain that
 // cannot be part of an email in a git object.
 func NewWorker(repos *Repos, opts WorkerOptions) (*Worker, error) {
-	if repos == nil || opts.Registry == nil {
-		return nil, errors.New("gitrepo: NewWorker needs repositories and the registry")
+	if repos == nil || opts.Source == nil {
+		return nil, errors.New("gitrepo: NewWorker needs repositories and a source")
 	}
 	if opts.Domain == "" {
 		opts.Domain = "localhost"
@@ -102,7 +123,7 @@ func NewWorker(repos *Repos, opts WorkerOptions) (*Worker, error) {
 		log = repos.log
 	}
 	return &Worker{
-		repos: repos, reg: opts.Registry, store: opts.Registry.Store(), blobs: opts.Registry.Blobs(),
+		repos: repos, src: opts.Source,
 		opts: opts, log: log, kick: make(chan struct{}, 1), mirrorFailures: map[int64]int{},
 	}, nil
 }
@@ -150,7 +171,7 @@ func (w *Worker) nudge() {
 // Step claims one due job and runs it, and reports whether there was one.
 // The error is the queue's; a job's own failure is recorded with the job.
 func (w *Worker) Step(ctx context.Context) (bool, error) {
-	jobs, err := w.store.ClaimGitJobs(ctx, time.Now(), w.opts.Lease, 1)
+	jobs, err := w.src.ClaimJobs(ctx, time.Now(), w.opts.Lease, 1)
 	if err != nil || len(jobs) == 0 {
 		return false, err
 	}
@@ -163,7 +184,7 @@ func (w *Worker) Step(ctx context.Context) (bool, error) {
 var errMirror = errors.New("mirror push failed")
 
 // run runs one claimed job and records its outcome.
-func (w *Worker) run(ctx context.Context, j store.GitJob) {
+func (w *Worker) run(ctx context.Context, j registry.GitJob) {
 	jctx, cancel := context.WithTimeout(ctx, w.opts.JobTimeout)
 	err := w.apply(jctx, j)
 	cancel()
@@ -179,18 +200,18 @@ func (w *Worker) run(ctx context.Context, j store.GitJob) {
 	case ctx.Err() != nil:
 		// Stopping: the job runs again at the next start, at once.
 		log.Info("git job interrupted by shutdown; it will run again", "err", err)
-		recErr = w.store.FailGitJob(rctx, j.ID, "interrupted: "+err.Error(), now)
+		recErr = w.src.FailJob(rctx, j, "interrupted: "+err.Error(), now)
 	case errors.Is(err, errs.Invalid) || errors.Is(err, errs.Conflict):
 		// Retrying cannot help; the repository can be rebuilt once the
 		// cause is fixed.
 		log.Error("git job failed for good and was dropped; fix the cause, then run `dryad-registry git rebuild` for the package", "err", err)
-		recErr = w.store.CompleteGitJob(rctx, j.ID)
+		recErr = w.src.CompleteJob(rctx, j, false)
 	case errors.Is(err, errMirror):
 		recErr = w.retryMirror(rctx, j, err, now)
 	default:
 		next := now.Add(backoff(w.opts.RetryBase, w.opts.RetryMax, j.Attempts))
 		log.Warn("git job failed; will retry", "attempt", j.Attempts+1, "next", next.Format(time.RFC3339), "err", err)
-		recErr = w.store.FailGitJob(rctx, j.ID, err.Error(), next)
+		recErr = w.src.FailJob(rctx, j, err.Error(), next)
 	}
 	if recErr != nil {
 		// The lease runs out and the job is claimed again.
@@ -214,16 +235,8 @@ func backoff(base, max time.Duration, n int) time.Duration {
 // complete removes a finished job and, when the repository changed and a
 // mirror is configured, queues its push in the same transaction, so that a
 // crash cannot lose the push.
-func (w *Worker) complete(ctx context.Context, j store.GitJob) error {
-	if w.opts.Mirror == nil || j.Kind == store.GitMirror {
-		return w.store.CompleteGitJob(ctx, j.ID)
-	}
-	return w.store.Transact(ctx, func(tx store.Queries) error {
-		if err := tx.CompleteGitJob(ctx, j.ID); err != nil {
-			return err
-		}
-		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: j.PackageID, Kind: store.GitMirror})
-	})
+func (w *Worker) complete(ctx context.Context, j registry.GitJob) error {
+	return w.src.CompleteJob(ctx, j, w.opts.Mirror != nil && j.Kind != registry.GitMirror)
 }
 
 // maxMirrorWait caps the wait before a failed push is tried again: the
@@ -234,43 +247,31 @@ const maxMirrorWait = time.Minute
 // retryMirror requeues a failed push at the end of the package's queue, so
 // that versions published during a mirror outage still reach the local
 // repository; the wait doubles with each consecutive failure.
-func (w *Worker) retryMirror(ctx context.Context, j store.GitJob, cause error, now time.Time) error {
+func (w *Worker) retryMirror(ctx context.Context, j registry.GitJob, cause error, now time.Time) error {
 	w.mu.Lock()
 	n := w.mirrorFailures[j.PackageID]
 	w.mirrorFailures[j.PackageID] = n + 1
 	w.mu.Unlock()
 	next := now.Add(backoff(w.opts.RetryBase, min(w.opts.RetryMax, maxMirrorWait), n))
 	w.log.Warn("git mirror push failed; will retry", "package_id", j.PackageID, "next", next.Format(time.RFC3339), "err", cause)
-	return w.store.Transact(ctx, func(tx store.Queries) error {
-		if err := tx.CompleteGitJob(ctx, j.ID); err != nil {
-			return err
-		}
-		retry := &store.GitJob{PackageID: j.PackageID, Kind: store.GitMirror, CreatedAt: now, NextAttemptAt: next}
-		if err := tx.EnqueueGitJob(ctx, retry); err != nil {
-			return err
-		}
-		// Counted as failing in the health report, with its error.
-		return tx.FailGitJob(ctx, retry.ID, cause.Error(), next)
-	})
+	// Counted as failing in the health report, with its error.
+	return w.src.RequeueMirror(ctx, j, cause.Error(), now, next)
 }
 
 // apply does the work of one job against the package's current state in
 // the store: whatever the job says, the repository ends up matching it.
-func (w *Worker) apply(ctx context.Context, j store.GitJob) error {
-	pk, err := w.store.GetPackageByID(ctx, j.PackageID)
+func (w *Worker) apply(ctx context.Context, j registry.GitJob) error {
+	pk, err := w.src.PackageByID(ctx, j.PackageID)
 	if errors.Is(err, errs.NotFound) {
 		return errs.Errorf(errs.Invalid, "package id %d no longer exists", j.PackageID)
 	}
 	if err != nil {
 		return err
 	}
-	if j.Kind == store.GitMirror {
+	if j.Kind == registry.GitMirror {
 		return w.mirror(ctx, pk)
 	}
-	vs, err := w.store.ListVersions(ctx, pk.ID)
-	if err != nil {
-		return err
-	}
+	vs := pk.Versions
 	if !anyLeft(vs) {
 		// Every version is deleted: so is the repository. Versions
 		// published later start a new history (their parents can only be
@@ -278,23 +279,23 @@ func (w *Worker) apply(ctx context.Context, j store.GitJob) error {
 		return w.repos.Remove(ctx, pk.Name)
 	}
 	switch j.Kind {
-	case store.GitCommit:
+	case registry.GitCommit:
 		i := indexOf(vs, j.Version)
 		if i < 0 {
 			return errs.Errorf(errs.Invalid, "%s has no version %q", pk.Name, j.Version)
 		}
-		commit, err := w.commit(ctx, pk, vs, i, func(v *store.Version) string { return v.GitCommit })
+		commit, err := w.commit(ctx, pk, vs, i, func(v *registry.GitVersion) string { return v.Commit })
 		if err != nil {
 			return err
 		}
 		if err := w.record(ctx, pk, &vs[i], commit); err != nil {
 			return err
 		}
-	case store.GitDeleteTag:
+	case registry.GitDeleteTag:
 		if err := w.repos.DeleteTag(ctx, pk.Name, j.Version); err != nil {
 			return err
 		}
-	case store.GitSetMain:
+	case registry.GitSetMain:
 		// The target is the package's latest now, not the one the job
 		// names: the queue may lag behind, and the store is the truth.
 	default:
@@ -308,7 +309,7 @@ func (w *Worker) apply(ctx context.Context, j store.GitJob) error {
 // recorded but missing from the repository (the repository was removed
 // when every version was deleted, or lost from disk) is made again first:
 // commits are deterministic, so it gets the id that was recorded.
-func (w *Worker) commit(ctx context.Context, pk *store.Package, vs []store.Version, i int, commitOf func(*store.Version) string) (string, error) {
+func (w *Worker) commit(ctx context.Context, pk *registry.GitPackage, vs []registry.GitVersion, i int, commitOf func(*registry.GitVersion) string) (string, error) {
 	v := &vs[i]
 	pi := parentIndex(vs, i)
 	parent := ""
@@ -345,8 +346,8 @@ func (w *Worker) commit(ctx context.Context, pk *store.Package, vs []store.Versi
 }
 
 // commitVersion writes one version's commit and tag on parent.
-func (w *Worker) commitVersion(ctx context.Context, pk *store.Package, v *store.Version, parent string) (string, error) {
-	f, err := w.blobs.Open(ctx, v.Checksum)
+func (w *Worker) commitVersion(ctx context.Context, pk *registry.GitPackage, v *registry.GitVersion, parent string) (string, error) {
+	f, err := w.src.OpenArchive(ctx, v.Checksum)
 	if err != nil {
 		return "", fmt.Errorf("opening the archive of %s %s: %w", pk.Name, v.Version, err)
 	}
@@ -364,30 +365,30 @@ func (w *Worker) commitVersion(ctx context.Context, pk *store.Package, v *store.
 }
 
 // record stores a version's commit id when it is new.
-func (w *Worker) record(ctx context.Context, pk *store.Package, v *store.Version, commit string) error {
-	if v.GitCommit == commit {
+func (w *Worker) record(ctx context.Context, pk *registry.GitPackage, v *registry.GitVersion, commit string) error {
+	if v.Commit == commit {
 		return nil
 	}
-	if err := w.reg.RecordGitCommit(ctx, pk, v.ID, commit); err != nil {
+	if err := w.src.RecordCommit(ctx, pk.Name, v.ID, commit); err != nil {
 		return err
 	}
-	v.GitCommit = commit
+	v.Commit = commit
 	return nil
 }
 
 // setMain points main at the commit of the version mainOf picks, once that
 // version has one (otherwise its own commit job moves main later).
-func (w *Worker) setMain(ctx context.Context, pk *store.Package, vs []store.Version) error {
+func (w *Worker) setMain(ctx context.Context, pk *registry.GitPackage, vs []registry.GitVersion) error {
 	v := mainOf(pk, vs)
-	if v == nil || v.GitCommit == "" {
+	if v == nil || v.Commit == "" {
 		return nil
 	}
-	return w.repos.SetMain(ctx, pk.Name, v.GitCommit)
+	return w.repos.SetMain(ctx, pk.Name, v.Commit)
 }
 
 // mirror pushes the package's repository to the mirror and stores the
 // outcome with the package, where every instance sees it.
-func (w *Worker) mirror(ctx context.Context, pk *store.Package) error {
+func (w *Worker) mirror(ctx context.Context, pk *registry.GitPackage) error {
 	m := w.opts.Mirror
 	if m == nil {
 		return nil // queued while a mirror was configured; it no longer is
@@ -404,9 +405,9 @@ func (w *Worker) mirror(ctx context.Context, pk *store.Package) error {
 		delete(w.mirrorFailures, pk.ID)
 		w.mu.Unlock()
 		st := m.State(pk.Name)
-		return w.store.SetMirrorState(ctx, pk.ID, &st.LastPushed, "")
+		return w.src.RecordMirror(ctx, pk.ID, &st.LastPushed, "")
 	}
-	if serr := w.store.SetMirrorState(ctx, pk.ID, nil, err.Error()); serr != nil {
+	if serr := w.src.RecordMirror(ctx, pk.ID, nil, err.Error()); serr != nil {
 		w.log.Error("recording the mirror state", "package", pk.Name, "err", serr)
 	}
 	if errors.Is(err, errs.Invalid) {
@@ -416,7 +417,7 @@ func (w *Worker) mirror(ctx context.Context, pk *store.Package) error {
 }
 
 // indexOf finds a version by its exact text.
-func indexOf(vs []store.Version, version string) int {
+func indexOf(vs []registry.GitVersion, version string) int {
 	for i := range vs {
 		if vs[i].Version == version {
 			return i
@@ -426,7 +427,7 @@ func indexOf(vs []store.Version, version string) int {
 }
 
 // anyLeft reports whether some version is not deleted.
-func anyLeft(vs []store.Version) bool {
+func anyLeft(vs []registry.GitVersion) bool {
 	for i := range vs {
 		if vs[i].DeletedAt == nil {
 			return true
@@ -435,15 +436,15 @@ func anyLeft(vs []store.Version) bool {
 	return false
 }
 
-func versionOf(v *store.Version) string { return v.Version }
+func versionOf(v *registry.GitVersion) string { return v.Version }
 
 // parentIndex picks the parent of vs[i] (vs in publish order, as
 // ListVersions returns them) by manifest.Parent among the versions
 // published before it and not deleted by then; -1 for none. It depends
 // only on stored facts, so the live worker and a rebuild pick the same
 // parent, hence the same commit ids.
-func parentIndex(vs []store.Version, i int) int {
-	return manifest.Parent(vs, i, versionOf, func(c, v *store.Version) bool {
+func parentIndex(vs []registry.GitVersion, i int) int {
+	return manifest.Parent(vs, i, versionOf, func(c, v *registry.GitVersion) bool {
 		return c.ID < v.ID && (c.DeletedAt == nil || c.DeletedAt.After(v.PublishedAt))
 	})
 }
@@ -452,13 +453,13 @@ func parentIndex(vs []store.Version, i int) int {
 // every version is yanked (no latest), the version that would be latest if
 // none were, since yanks alone never hide a version from git. Nil when
 // every version is deleted.
-func mainOf(pk *store.Package, vs []store.Version) *store.Version {
+func mainOf(pk *registry.GitPackage, vs []registry.GitVersion) *registry.GitVersion {
 	if pk.Latest != "" {
 		if i := indexOf(vs, pk.Latest); i >= 0 && vs[i].DeletedAt == nil {
 			return &vs[i]
 		}
 	}
-	if i := manifest.Latest(vs, versionOf, func(v *store.Version) bool { return v.DeletedAt == nil }); i >= 0 {
+	if i := manifest.Latest(vs, versionOf, func(v *registry.GitVersion) bool { return v.DeletedAt == nil }); i >= 0 {
 		return &vs[i]
 	}
 	return nil
@@ -491,18 +492,12 @@ type RebuildResult struct {
 // differ are recorded and reported. Rebuild while no server writes to the
 // same package, or its jobs may interleave (they would converge on retry).
 func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, error) {
-	pk, err := w.store.GetPackage(ctx, manifest.NormalizeName(name))
-	if errors.Is(err, errs.NotFound) {
-		return nil, errs.Errorf(errs.NotFound, "no package %q", name)
-	}
+	pk, err := w.src.PackageByName(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	res := &RebuildResult{Package: pk.Name}
-	vs, err := w.store.ListVersions(ctx, pk.ID)
-	if err != nil {
-		return nil, err
-	}
+	vs := pk.Versions
 	if err := w.repos.Remove(ctx, pk.Name); err != nil {
 		return nil, err
 	}
@@ -513,13 +508,13 @@ func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, erro
 	rebuilt := make(map[int64]string, len(vs))
 	for i := range vs {
 		v := &vs[i]
-		commit, err := w.commit(ctx, pk, vs, i, func(p *store.Version) string { return rebuilt[p.ID] })
+		commit, err := w.commit(ctx, pk, vs, i, func(p *registry.GitVersion) string { return rebuilt[p.ID] })
 		if err != nil {
 			return nil, err
 		}
 		rebuilt[v.ID] = commit
 		res.Versions++
-		if old := v.GitCommit; old != commit {
+		if old := v.Commit; old != commit {
 			if old == "" {
 				old = "(none)"
 			}
@@ -542,10 +537,10 @@ func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, erro
 		return nil, err
 	}
 	if m := mainOf(pk, vs); m != nil {
-		res.Main, res.MainCommit = m.Version, m.GitCommit
+		res.Main, res.MainCommit = m.Version, m.Commit
 	}
 	if w.opts.Mirror != nil {
-		if err := w.store.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitMirror}); err != nil {
+		if err := w.src.QueueMirror(ctx, pk.ID); err != nil {
 			return nil, err
 		}
 		// The running servers' workers push it.
@@ -556,10 +551,10 @@ func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, erro
 
 // Health reports the git queue and the mirror for the health endpoint:
 // jobs waiting, jobs that failed at least once, and (with a mirror) the
-// mirror state every instance recorded in the store. mirror may be nil.
-func Health(ctx context.Context, q store.Queries, mirror *Mirror) map[string]any {
+// mirror state every instance recorded. mirror may be nil.
+func Health(ctx context.Context, src Source, mirror *Mirror) map[string]any {
 	info := map[string]any{}
-	pending, failing, err := q.CountGitJobs(ctx)
+	pending, failing, err := src.Queue(ctx)
 	if err != nil {
 		info["queue_error"] = errs.Message(err)
 	} else {
@@ -570,7 +565,7 @@ func Health(ctx context.Context, q store.Queries, mirror *Mirror) map[string]any
 		return info
 	}
 	h := MirrorHealth{URL: Redact(mirror.opts.URLTemplate)}
-	sum, err := q.MirrorSummary(ctx, 10)
+	sum, err := src.MirrorSummary(ctx, 10)
 	if err != nil {
 		info["mirror"] = h
 		info["mirror_error"] = errs.Message(err)

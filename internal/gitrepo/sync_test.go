@@ -5,22 +5,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/registry"
 )
 
 // versions builds a publish history from specs "VERSION" (published), with
 // optional flags: "VERSION deleted@N" (deleted at hour N), "VERSION yanked".
 // The n-th spec is published at hour n.
-func versions(specs ...string) []store.Version {
+func versions(specs ...string) []registry.GitVersion {
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	vs := make([]store.Version, len(specs))
+	vs := make([]registry.GitVersion, len(specs))
 	for i, s := range specs {
 		f := strings.Fields(s)
-		v := store.Version{ID: int64(i + 1), Version: f[0], PublishedAt: base.Add(time.Duration(i) * time.Hour)}
+		v := registry.GitVersion{ID: int64(i + 1), Version: f[0], PublishedAt: base.Add(time.Duration(i) * time.Hour)}
 		for _, flag := range f[1:] {
 			switch {
 			case flag == "yanked":
-				v.Yanked = true
+				// Yanks never change a git history: the flag only
+				// documents the case.
 			case strings.HasPrefix(flag, "deleted@"):
 				var h int
 				for _, c := range strings.TrimPrefix(flag, "deleted@") {
@@ -96,7 +97,7 @@ func TestMainOf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ""
-			if v := mainOf(&store.Package{Latest: tt.latest}, versions(tt.history...)); v != nil {
+			if v := mainOf(&registry.GitPackage{Latest: tt.latest}, versions(tt.history...)); v != nil {
 				got = v.Version
 			}
 			if got != tt.want {

@@ -6,13 +6,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/dryad-lang/registry/internal/store"
 )
+
+// Pool is the database pool's state at one moment.
+type Pool struct {
+	MaxOpen, InUse, Idle int
+	WaitCount            int64
+	WaitDuration         time.Duration
+}
 
 // poolCollector reads the database pool's statistics at each scrape.
 type poolCollector struct {
-	s store.Store
+	stats func() Pool
 }
 
 var (
@@ -34,7 +39,7 @@ func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.s.Stats()
+	s := c.stats()
 	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.InUse), "in_use")
 	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.Idle), "idle")
 	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxOpen))
@@ -67,7 +72,7 @@ func (c *gitCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	// A gauge that cannot be read is left out, so that "absent" alerts
 	// fire, rather than reported as a made-up zero.
-	if pending, failing, err := c.g.CountGitJobs(ctx); err != nil {
+	if pending, failing, err := c.g.Queue(ctx); err != nil {
 		c.log.Warn("metrics: counting the git queue", "err", err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(gitPending, prometheus.GaugeValue, float64(pending))

@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dryad-lang/registry/internal/registry"
-	"github.com/dryad-lang/registry/internal/store"
 )
 
 // namespace prefixes every metric of the registry.
@@ -226,18 +225,18 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// WatchStore adds the database pool's gauges, read at each scrape.
-func (m *Metrics) WatchStore(s store.Store) {
-	m.reg.MustRegister(&poolCollector{s: s})
+// WatchPool adds the database pool's gauges, read by stats at each scrape.
+func (m *Metrics) WatchPool(stats func() Pool) {
+	m.reg.MustRegister(&poolCollector{stats: stats})
 }
 
 // GitState is where the git queue and the mirror state are read: the
-// metadata store, shared by every instance.
+// registry's database, shared by every instance. registry.Git is one.
 type GitState interface {
-	// CountGitJobs counts the jobs waiting, and those that failed at least once.
-	CountGitJobs(ctx context.Context) (pending, failing int64, err error)
+	// Queue counts the jobs waiting, and those that failed at least once.
+	Queue(ctx context.Context) (pending, failing int64, err error)
 	// MirrorSummary sums up the mirror state of every package.
-	MirrorSummary(ctx context.Context, limit int) (*store.MirrorSummary, error)
+	MirrorSummary(ctx context.Context, limit int) (*registry.MirrorSummary, error)
 }
 
 // WatchGit adds the gauges of the git queue and of mirror failures, read

@@ -13,33 +13,33 @@ import (
 	"github.com/dryad-lang/registry/internal/store"
 )
 
-// UserDoc describes an account to its owner and to admins.
-type UserDoc struct {
-	ID          int64      `json:"id"`
-	Username    string     `json:"username"`
-	Email       string     `json:"email"`
-	FullName    string     `json:"full_name"`
-	Role        string     `json:"role"`
-	Disabled    bool       `json:"disabled"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+// User describes an account to its owner and to admins.
+type User struct {
+	ID          int64
+	Username    string
+	Email       string
+	FullName    string
+	Role        string
+	Disabled    bool
+	CreatedAt   time.Time
+	LastLoginAt *time.Time
 }
 
-func userDoc(u *store.User) UserDoc {
-	return UserDoc{ID: u.ID, Username: u.Username, Email: u.Email, FullName: u.FullName, Role: u.Role,
+func newUser(u *store.User) User {
+	return User{ID: u.ID, Username: u.Username, Email: u.Email, FullName: u.FullName, Role: u.Role,
 		Disabled: u.Disabled, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt}
 }
 
 // Registration is what a new user sends.
 type Registration struct {
-	Username string `json:"username"`
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	FullName string `json:"full_name"`
+	Username string
+	Email    string
+	Password string
+	FullName string
 }
 
 // Register creates an account.
-func (s *Service) Register(ctx context.Context, r Registration, ip string) (*UserDoc, error) {
+func (s *Service) Register(ctx context.Context, r Registration, ip string) (*User, error) {
 	r.Username = strings.TrimSpace(r.Username)
 	r.Email = strings.TrimSpace(r.Email)
 	r.FullName = strings.TrimSpace(r.FullName)
@@ -64,25 +64,25 @@ func (s *Service) Register(ctx context.Context, r Registration, ip string) (*Use
 		return nil, err
 	}
 	s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "register", Target: u.Username, Outcome: store.OutcomeSuccess})
-	d := userDoc(u)
+	d := newUser(u)
 	return &d, nil
 }
 
 // LoginResult is a successful login.
 type LoginResult struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	User      UserDoc   `json:"user"`
+	Token     string
+	ExpiresAt time.Time
+	User      User
 }
 
 // errBadLogin is the one answer to a wrong username or password, so the
 // two cannot be told apart.
 var errBadLogin = errs.New(errs.Unauthenticated, "wrong username or password")
 
-// Authenticate checks a username (or email) and password, with brute-force
+// authenticate checks a username (or email) and password, with brute-force
 // protection: after too many failures for the account or from the client,
 // attempts are refused for a while even with the right password.
-func (s *Service) Authenticate(ctx context.Context, login, password, ip string) (*store.User, error) {
+func (s *Service) authenticate(ctx context.Context, login, password, ip string) (*store.User, error) {
 	login = strings.TrimSpace(login)
 	acctKey := ratelimit.LoginAccount.Key(strings.ToLower(login))
 	ipKey := ratelimit.LoginClient.Key(ip)
@@ -144,7 +144,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password, ip string) 
 
 // Login authenticates and issues a login token (JWT).
 func (s *Service) Login(ctx context.Context, login, password, ip string) (*LoginResult, error) {
-	u, err := s.Authenticate(ctx, login, password, ip)
+	u, err := s.authenticate(ctx, login, password, ip)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +152,11 @@ func (s *Service) Login(ctx context.Context, login, password, ip string) (*Login
 	if err != nil {
 		return nil, err
 	}
-	return &LoginResult{Token: tok, ExpiresAt: exp, User: userDoc(u)}, nil
+	return &LoginResult{Token: tok, ExpiresAt: exp, User: newUser(u)}, nil
 }
 
 // Profile returns the caller's account.
-func (s *Service) Profile(ctx context.Context, p *auth.Principal) (*UserDoc, error) {
+func (s *Service) Profile(ctx context.Context, p *auth.Principal) (*User, error) {
 	if p == nil {
 		return nil, errs.New(errs.Unauthenticated, "log in first")
 	}
@@ -164,7 +164,7 @@ func (s *Service) Profile(ctx context.Context, p *auth.Principal) (*UserDoc, err
 	if err != nil {
 		return nil, err
 	}
-	d := userDoc(u)
+	d := newUser(u)
 	return &d, nil
 }
 
@@ -205,10 +205,4 @@ func (s *Service) ChangePassword(ctx context.Context, p *auth.Principal, oldPass
 		return tx.AddAudit(ctx, &store.AuditEvent{At: now, ActorID: u.ID, Actor: u.Username, IP: ip, Action: "password_change", Target: u.Username, Outcome: store.OutcomeSuccess})
 	})
 	return err
-}
-
-// IssueLoginToken issues a JWT for a user (for create-admin and tests).
-func (s *Service) IssueLoginToken(u *store.User) (string, error) {
-	tok, _, err := s.signer.Issue(auth.Claims{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), CredVersion: u.CredentialVersion})
-	return tok, err
 }

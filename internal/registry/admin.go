@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -26,8 +27,8 @@ func requireAdmin(p *auth.Principal) error {
 
 // UserList is a page of users.
 type UserList struct {
-	Users []UserDoc `json:"users"`
-	Total int       `json:"total"`
+	Users []User
+	Total int
 }
 
 // ListUsers lists and searches users (admins).
@@ -39,22 +40,22 @@ func (s *Service) ListUsers(ctx context.Context, p *auth.Principal, query string
 	if err != nil {
 		return nil, err
 	}
-	out := &UserList{Users: []UserDoc{}, Total: total}
+	out := &UserList{Users: []User{}, Total: total}
 	for i := range us {
-		out.Users = append(out.Users, userDoc(&us[i]))
+		out.Users = append(out.Users, newUser(&us[i]))
 	}
 	return out, nil
 }
 
 // UserChange is an admin's change to an account; nil fields stay as they are.
 type UserChange struct {
-	Disabled *bool   `json:"disabled"`
-	Role     *string `json:"role"`
+	Disabled *bool
+	Role     *string
 }
 
 // UpdateUser disables/enables an account or changes its role (admins).
 // Disabling revokes the account's sessions and tokens.
-func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username string, c UserChange, ip string) (*UserDoc, error) {
+func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username string, c UserChange, ip string) (*User, error) {
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
@@ -103,21 +104,46 @@ func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username st
 	if err != nil {
 		return nil, err
 	}
-	d := userDoc(u)
+	d := newUser(u)
 	return &d, nil
 }
 
 // AuditPage is a page of audit events.
 type AuditPage struct {
-	Events []store.AuditEvent `json:"events"`
-	Total  int                `json:"total"`
+	Events []AuditEvent
+	Total  int
 }
 
+// AuditEvent is one entry of the audit log.
+type AuditEvent struct {
+	ID int64
+	At time.Time
+	// ActorID is 0 for anonymous requests.
+	ActorID int64
+	Actor   string
+	IP      string
+	Action  string
+	Package string
+	Target  string
+	Outcome string
+	Detail  string
+}
+
+// AuditQuery selects audit events; empty fields match everything.
+type AuditQuery struct {
+	Actor, Package, Action, Outcome string
+	Limit, Offset                   int
+}
+
+// The outcomes an audit event records.
+var AuditOutcomes = []string{store.OutcomeSuccess, store.OutcomeFailure, store.OutcomeDenied}
+
 // Audit lists audit events (admins).
-func (s *Service) Audit(ctx context.Context, p *auth.Principal, f store.AuditFilter) (*AuditPage, error) {
+func (s *Service) Audit(ctx context.Context, p *auth.Principal, q AuditQuery) (*AuditPage, error) {
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
+	f := store.AuditFilter{Actor: q.Actor, Package: q.Package, Action: q.Action, Outcome: q.Outcome, Limit: q.Limit, Offset: q.Offset}
 	if f.Package != "" {
 		f.Package = normalize(f.Package)
 	}
@@ -125,10 +151,12 @@ func (s *Service) Audit(ctx context.Context, p *auth.Principal, f store.AuditFil
 	if err != nil {
 		return nil, err
 	}
-	if evs == nil {
-		evs = []store.AuditEvent{}
+	out := &AuditPage{Events: []AuditEvent{}, Total: total}
+	for _, e := range evs {
+		out.Events = append(out.Events, AuditEvent{ID: e.ID, At: e.At.UTC(), ActorID: e.ActorID, Actor: e.Actor, IP: e.IP,
+			Action: e.Action, Package: e.Package, Target: e.Target, Outcome: e.Outcome, Detail: e.Detail})
 	}
-	return &AuditPage{Events: evs, Total: total}, nil
+	return out, nil
 }
 
 // EnsureAdmin creates an admin account, or promotes an existing user

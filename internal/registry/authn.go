@@ -88,33 +88,34 @@ func (s *Service) authenticateToken(ctx context.Context, secret string) (*auth.P
 		TokenID: t.ID, Scopes: scopes, Packages: t.Packages}, nil
 }
 
-// TokenDoc describes an API token, never its secret.
-type TokenDoc struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	Scopes     []string   `json:"scopes"`
-	Packages   []string   `json:"packages"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
+// Token describes an API token, never its secret.
+type Token struct {
+	ID         int64
+	Name       string
+	Scopes     []string
+	Packages   []string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
 }
 
 // NewToken is a token just created: the only time its secret is shown.
 type NewToken struct {
-	TokenDoc
-	Token string `json:"token"`
+	Token
+	// Secret is the token itself (oak_…), stored only as a hash.
+	Secret string
 }
 
 // TokenRequest asks for a new API token.
 type TokenRequest struct {
-	Name          string   `json:"name"`
-	Scopes        []string `json:"scopes"`
-	Packages      []string `json:"packages"`
-	ExpiresInDays int      `json:"expires_in_days"`
+	Name          string
+	Scopes        []string
+	Packages      []string
+	ExpiresInDays int
 }
 
-func tokenDoc(t *store.Token) TokenDoc {
-	d := TokenDoc{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Packages: t.Packages, CreatedAt: t.CreatedAt,
+func newToken(t *store.Token) Token {
+	d := Token{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Packages: t.Packages, CreatedAt: t.CreatedAt,
 		LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt}
 	if d.Scopes == nil {
 		d.Scopes = []string{}
@@ -186,11 +187,11 @@ func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenReq
 	}
 	s.audit(ctx, &store.AuditEvent{ActorID: p.UserID, Actor: p.Username, IP: ip, Action: "token_create", Target: r.Name,
 		Outcome: store.OutcomeSuccess, Detail: "scopes " + strings.Join(t.Scopes, ",")})
-	return &NewToken{TokenDoc: tokenDoc(t), Token: secret}, nil
+	return &NewToken{Token: newToken(t), Secret: secret}, nil
 }
 
 // Tokens lists the caller's live tokens.
-func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]TokenDoc, error) {
+func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]Token, error) {
 	if err := requireLogin(p, "list API tokens"); err != nil {
 		return nil, err
 	}
@@ -198,13 +199,13 @@ func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]TokenDoc, er
 	if err != nil {
 		return nil, err
 	}
-	out := []TokenDoc{}
+	out := []Token{}
 	now := s.utcNow()
 	for i := range ts {
 		if ts[i].ExpiresAt != nil && !now.Before(*ts[i].ExpiresAt) {
 			continue
 		}
-		out = append(out, tokenDoc(&ts[i]))
+		out = append(out, newToken(&ts[i]))
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/blob"
+	"github.com/dryad-lang/registry/internal/cache"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
@@ -37,19 +38,14 @@ func (s *Service) LookupArchive(ctx context.Context, name, version string) (*Arc
 	if err != nil {
 		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", name, version)
 	}
-	key := "ver:" + s.generation(ctx, norm) + "/" + manifest.Key(sv)
-	if b, ok, _ := s.cache.Get(ctx, key); ok {
-		if ref, ok := decodeRef(b); ok {
-			return ref, nil
+	refs := cache.ReadThrough[*ArchiveRef]{Cache: s.cache, Name: "ver", TTL: versionRefTTL, Codec: refCodec}
+	return refs.Get(ctx, s.gens.Key(ctx, norm)+"/"+manifest.Key(sv), func(ctx context.Context) (*ArchiveRef, error) {
+		p, v, err := s.findVersion(ctx, name, version)
+		if err != nil {
+			return nil, err
 		}
-	}
-	p, v, err := s.findVersion(ctx, name, version)
-	if err != nil {
-		return nil, err
-	}
-	ref := &ArchiveRef{Package: p.Name, Version: v.Version, PackageID: p.ID, VersionID: v.ID, Checksum: v.Checksum, Size: v.Size, Yanked: v.Yanked}
-	s.cache.Set(ctx, key, encodeRef(ref), versionRefTTL)
-	return ref, nil
+		return &ArchiveRef{Package: p.Name, Version: v.Version, PackageID: p.ID, VersionID: v.ID, Checksum: v.Checksum, Size: v.Size, Yanked: v.Yanked}, nil
+	})
 }
 
 // OpenArchive opens the stored archive of a version found by LookupArchive.
@@ -164,6 +160,18 @@ func (s *Service) RunDownloadFlusher(ctx context.Context, interval time.Duration
 			}
 		}
 	}
+}
+
+// refCodec writes archive references as lines of text: they are read on
+// every download, and this is cheaper to decode than JSON.
+var refCodec = cache.Codec[*ArchiveRef]{
+	Encode: func(r *ArchiveRef) ([]byte, error) { return encodeRef(r), nil },
+	Decode: func(b []byte) (*ArchiveRef, error) {
+		if r, ok := decodeRef(b); ok {
+			return r, nil
+		}
+		return nil, errs.New(errs.Internal, "malformed archive reference")
+	},
 }
 
 func encodeRef(r *ArchiveRef) []byte {

@@ -12,15 +12,15 @@ import (
 // the commit main should point at, and the outcome of the last push to the
 // mirror. Mirror errors may name the mirror's host, so this is not public.
 type GitState struct {
-	Name string `json:"name"`
+	Name string
 	// Latest and LatestCommit are the version main follows and its commit
 	// ("" while the git step is still queued).
-	Latest       string `json:"latest"`
-	LatestCommit string `json:"latest_commit"`
+	Latest       string
+	LatestCommit string
 	// Mirrored reports whether a push to a mirror was ever attempted.
-	Mirrored       bool       `json:"mirrored"`
-	MirrorPushedAt *time.Time `json:"mirror_pushed_at"`
-	MirrorError    string     `json:"mirror_error"`
+	Mirrored       bool
+	MirrorPushedAt *time.Time
+	MirrorError    string
 }
 
 // PackageGitState returns a package's git and mirror state to its owners

@@ -11,17 +11,17 @@ import (
 // HistoryEvent is a public event of a package's life: who published,
 // yanked, deleted or changed owners, and when (never from where).
 type HistoryEvent struct {
-	At     time.Time `json:"at"`
-	Action string    `json:"action"`
-	Actor  string    `json:"actor"`
-	Target string    `json:"target"`
+	At     time.Time
+	Action string
+	Actor  string
+	Target string
 }
 
 // HistoryPage is a page of a package's history under its canonical name.
 type HistoryPage struct {
-	Name   string         `json:"name"`
-	Events []HistoryEvent `json:"events"`
-	Total  int            `json:"total"`
+	Name   string
+	Events []HistoryEvent
+	Total  int
 }
 
 // publicActions are the audit actions a package's history shows.

@@ -17,7 +17,7 @@ const DeleteWindow = 72 * time.Hour
 
 // SetYanked yanks or unyanks a version. Yanked versions stay downloadable
 // but are never picked by ranges nor shown as latest.
-func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, version string, yanked bool, ip string) (*VersionDoc, error) {
+func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, version string, yanked bool, ip string) (*Version, error) {
 	action := "yank"
 	if !yanked {
 		action = "unyank"
@@ -28,7 +28,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 	if err := p.Require(auth.ScopeYank, name); err != nil {
 		return nil, err
 	}
-	var doc VersionDoc
+	var doc Version
 	var pk *store.Package
 	err := s.store.Transact(ctx, func(tx store.Queries) error {
 		var v *store.Version
@@ -55,8 +55,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 			return err
 		}
 		v.Yanked = yanked
-		doc = versionDoc(pk.Name, v)
-		doc.Name = pk.Name
+		doc = newVersion(pk.Name, v)
 		return nil
 	})
 	if err != nil {
@@ -72,7 +71,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 // of publishing and only when no other package's live versions depend on
 // it; admins are not bound by either rule. The row stays (marked deleted)
 // so the number is never reused; the archive stays for git rebuilds.
-func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, version, ip string) (*VersionDoc, error) {
+func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, version, ip string) (*Version, error) {
 	if p == nil {
 		return nil, errs.New(errs.Unauthenticated, "log in or send an API token to delete versions")
 	}
@@ -80,7 +79,7 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 		return nil, err
 	}
 	var pk *store.Package
-	var doc VersionDoc
+	var doc Version
 	err := s.store.Transact(ctx, func(tx store.Queries) error {
 		var v *store.Version
 		var err error
@@ -108,8 +107,7 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 		if err := tx.MarkVersionDeleted(ctx, v.ID, now); err != nil {
 			return err
 		}
-		doc = versionDoc(pk.Name, v)
-		doc.Name = pk.Name
+		doc = newVersion(pk.Name, v)
 		if err := s.refreshLatest(ctx, tx, pk, now); err != nil {
 			return err
 		}

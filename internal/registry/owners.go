@@ -12,16 +12,16 @@ import (
 	"github.com/dryad-lang/registry/internal/store"
 )
 
-// OwnerDoc describes an owner of a package.
-type OwnerDoc struct {
-	Username string    `json:"username"`
-	AddedAt  time.Time `json:"added_at"`
+// Owner describes an owner of a package.
+type Owner struct {
+	Username string
+	AddedAt  time.Time
 }
 
 // OwnerList is a package's owners under its canonical name.
 type OwnerList struct {
-	Name   string     `json:"name"`
-	Owners []OwnerDoc `json:"owners"`
+	Name   string
+	Owners []Owner
 }
 
 // Owners lists a package's owners.
@@ -34,9 +34,9 @@ func (s *Service) Owners(ctx context.Context, name string) (*OwnerList, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &OwnerList{Name: p.Name, Owners: []OwnerDoc{}}
+	out := &OwnerList{Name: p.Name, Owners: []Owner{}}
 	for _, o := range os {
-		out.Owners = append(out.Owners, OwnerDoc{Username: o.Username, AddedAt: o.AddedAt.UTC()})
+		out.Owners = append(out.Owners, Owner{Username: o.Username, AddedAt: o.AddedAt.UTC()})
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dryad-lang/registry/internal/archive"
 	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
@@ -64,7 +65,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	upload := &limitedReader{r: body, max: s.opts.MaxPackageSize, h: sha256.New()}
 	pkg, err := archive.Canonicalize(ctx, upload, w, s.blobs.TempDir(), s.opts.ArchiveLimits)
 	if upload.tooLarge {
-		return nil, "too_large", errs.Errorf(errs.TooLarge, "package archive is larger than the limit of %s", formatBytes(s.opts.MaxPackageSize))
+		return nil, "too_large", errs.Errorf(errs.TooLarge, "package archive is larger than the limit of %s", config.HumanSize(s.opts.MaxPackageSize))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -383,17 +384,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// formatBytes writes a size for people: 100 MB, 512 KB.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GB", n>>30)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.4g MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.4g KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -10,22 +10,22 @@ import (
 
 // SearchResult is a page of packages.
 type SearchResult struct {
-	Packages []PackageSummary `json:"packages"`
-	Total    int              `json:"total"`
-	Limit    int              `json:"limit"`
-	Offset   int              `json:"offset"`
-	HasMore  bool             `json:"has_more"`
+	Packages []PackageSummary
+	Total    int
+	Limit    int
+	Offset   int
+	HasMore  bool
 }
 
 // PackageSummary describes a package in lists.
 type PackageSummary struct {
-	Name        string    `json:"name"`
-	Version     string    `json:"version"`
-	Description string    `json:"description"`
-	Keywords    []string  `json:"keywords"`
-	License     string    `json:"license,omitempty"`
-	Downloads   int64     `json:"downloads"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Name        string
+	Version     string
+	Description string
+	Keywords    []string
+	License     string
+	Downloads   int64
+	UpdatedAt   time.Time
 }
 
 // MaxPageSize is the largest page of a list.

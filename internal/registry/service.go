@@ -42,8 +42,6 @@ type Options struct {
 	ArchiveLimits archive.Limits
 	// SessionTimeout is the lifetime of login tokens and web sessions.
 	SessionTimeout time.Duration
-	// CSRFKey signs CSRF tokens of the web interface.
-	CSRFKey []byte
 	// Domain is used in the placeholder emails of git commit authors.
 	Domain string
 	// Observer receives events for metrics; may be nil.
@@ -90,7 +88,8 @@ type Service struct {
 	// orphans are the unreferenced archives seen by the last sweep.
 	orphanMu sync.Mutex
 	orphans  map[string]bool
-	renders  renderMemo
+
+	gens cache.Generations
 }
 
 // New returns a Service.
@@ -121,14 +120,9 @@ func New(o Options) (*Service, error) {
 		store: o.Store, blobs: o.Blobs, cache: o.Cache, counters: o.Counters, locker: o.Locker,
 		limiter: o.Limiter, hasher: o.Hasher, signer: o.Signer, md: markdown.New(),
 		log: o.Logger, now: o.Now, obs: o.Observer, opts: o,
+		gens: cache.Generations{Cache: o.Cache, TTL: generationTTL},
 	}, nil
 }
-
-// Store is the metadata store (for health checks and commands).
-func (s *Service) Store() store.Store { return s.store }
-
-// Blobs is the archive store.
-func (s *Service) Blobs() blob.Store { return s.blobs }
 
 // Observe returns the observer of metrics events.
 func (s *Service) Observe() Observer { return s.obs }

@@ -10,17 +10,32 @@ import (
 	"github.com/dryad-lang/registry/internal/store"
 )
 
-// StartSession opens a web session for a user who just logged in and
-// returns the session id for the cookie (only its hash is stored).
-func (s *Service) StartSession(ctx context.Context, u *store.User) (id string, expires time.Time, err error) {
+// Session is a web session just opened.
+type Session struct {
+	// ID goes in the visitor's cookie; only its hash is stored.
+	ID      string
+	Expires time.Time
+	User    User
+}
+
+// SignIn checks a username (or email) and password as Login does, with the
+// same brute-force limits, and opens a web session for the user.
+func (s *Service) SignIn(ctx context.Context, login, password, ip string) (*Session, error) {
+	u, err := s.authenticate(ctx, login, password, ip)
+	if err != nil {
+		return nil, err
+	}
 	id, hash, err := auth.NewSessionID()
 	if err != nil {
-		return "", time.Time{}, err
+		return nil, err
 	}
 	now := s.utcNow()
-	expires = now.Add(s.opts.SessionTimeout)
+	expires := now.Add(s.opts.SessionTimeout)
 	err = s.store.CreateSession(ctx, &store.Session{IDHash: hash, UserID: u.ID, CredentialVersion: u.CredentialVersion, CreatedAt: now, ExpiresAt: expires})
-	return id, expires, err
+	if err != nil {
+		return nil, err
+	}
+	return &Session{ID: id, Expires: expires, User: newUser(u)}, nil
 }
 
 // SessionPrincipal returns the principal of a session cookie, or nil when
@@ -53,27 +68,6 @@ func (s *Service) EndSession(ctx context.Context, id string) error {
 		return nil
 	}
 	return s.store.DeleteSession(ctx, auth.HashSessionID(id))
-}
-
-// CSRFToken is the CSRF token of a session's forms.
-func (s *Service) CSRFToken(sessionID string) string {
-	return auth.CSRFToken(s.opts.CSRFKey, sessionID)
-}
-
-// CheckCSRF checks a session form's CSRF token.
-func (s *Service) CheckCSRF(sessionID, token string) bool {
-	return auth.CheckCSRF(s.opts.CSRFKey, sessionID, token)
-}
-
-// AnonCSRFToken and CheckAnonCSRF protect forms shown before login
-// (double-submit: a random cookie value and its signed form token).
-func (s *Service) AnonCSRFToken(cookie string) string {
-	return auth.AnonCSRFToken(s.opts.CSRFKey, cookie)
-}
-
-// CheckAnonCSRF checks an anonymous form's CSRF token against its cookie.
-func (s *Service) CheckAnonCSRF(cookie, token string) bool {
-	return auth.CheckAnonCSRF(s.opts.CSRFKey, cookie, token)
 }
 
 // CleanSessions removes expired sessions.

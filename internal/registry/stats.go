@@ -12,24 +12,24 @@ const StatsDays = 90
 
 // PackageStats are a package's downloads per version and per day.
 type PackageStats struct {
-	Name     string         `json:"name"`
-	Total    int64          `json:"total"`
-	Since    string         `json:"since"`
-	Daily    []DayCount     `json:"daily"`
-	Versions []VersionStats `json:"versions"`
+	Name     string
+	Total    int64
+	Since    string
+	Daily    []DayCount
+	Versions []VersionStats
 }
 
 // DayCount is a number of downloads on one UTC day.
 type DayCount struct {
-	Day       string `json:"day"`
-	Downloads int64  `json:"downloads"`
+	Day       string
+	Downloads int64
 }
 
 // VersionStats are one version's downloads.
 type VersionStats struct {
-	Version string     `json:"version"`
-	Total   int64      `json:"total"`
-	Daily   []DayCount `json:"daily"`
+	Version string
+	Total   int64
+	Daily   []DayCount
 }
 
 // Stats returns a package's download statistics for the last StatsDays
@@ -82,10 +82,10 @@ func (s *Service) Stats(ctx context.Context, name string) (*PackageStats, error)
 
 // RegistryStats are registry-wide totals.
 type RegistryStats struct {
-	Packages  int64 `json:"packages"`
-	Versions  int64 `json:"versions"`
-	Users     int64 `json:"users"`
-	Downloads int64 `json:"downloads"`
+	Packages  int64
+	Versions  int64
+	Users     int64
+	Downloads int64
 }
 
 // Totals counts what the registry holds.

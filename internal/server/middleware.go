@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
 )
 
@@ -139,9 +143,11 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// recoverPanics turns a panicking handler into a JSON 500 and a log line
-// with the stack, instead of a dropped connection.
-func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+// recoverPanics turns a panicking handler into an internal error and a
+// log line with the stack, instead of a dropped connection: a JSON 500 for
+// the API, downloads and git, the error page for web pages (page may be
+// nil).
+func recoverPanics(log *slog.Logger, page func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			v := recover()
@@ -153,31 +159,105 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 			}
 			log.ErrorContext(r.Context(), "panic serving request", "request_id", httpx.RequestID(r.Context()),
 				"path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.Header().Set("Connection", "close")
-			w.WriteHeader(http.StatusInternalServerError)
-			w.Write([]byte(`{"error":"internal","message":"internal error; the problem has been logged"}` + "\n"))
+			err := errs.New(errs.Internal, "internal error; the problem has been logged")
+			if page != nil && !machinePath(r.URL.Path) {
+				page(w, r, err)
+				return
+			}
+			httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{
+				"error": "internal", "message": "internal error; the problem has been logged"})
 		}()
 		next.ServeHTTP(w, r)
 	})
 }
 
+// machinePath reports whether a path is answered for programs (the API,
+// archive downloads, git) rather than as a web page.
+func machinePath(p string) bool {
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/git/") ||
+		(strings.HasPrefix(p, "/packages/") && strings.HasSuffix(p, ".tar.gz"))
+}
+
+// route wraps one route's handler in the middleware its declaration asks
+// for, in this order: deadlines, the caller's identity, the rate limit.
+func (s *Server) route(rt httpx.Route) http.Handler {
+	h := rt.Handler
+	h = s.limit(rt, h)
+	h = identify(rt.Identify, h)
+	return s.deadlines(rt.Deadline, h)
+}
+
+// identify finds the caller once, for the rate limit and the handler.
+func identify(fn func(*http.Request) (*auth.Principal, error), next http.Handler) http.Handler {
+	if fn == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := fn(r)
+		next.ServeHTTP(w, r.WithContext(httpx.WithCaller(r.Context(), p, err)))
+	})
+}
+
+// limit applies the route's rate-limit policy: users are counted by
+// account whatever their credential, everyone else by address. A limiter
+// that is down lets the request through (the edge's limits still apply).
+func (s *Server) limit(rt httpx.Route, next http.Handler) http.Handler {
+	p := rt.Limit
+	if p == nil || p.Off() || s.opts.Limiter == nil {
+		return next
+	}
+	refuse := rt.Refuse
+	if refuse == nil {
+		refuse = func(w http.ResponseWriter, r *http.Request, err error) { httpx.WriteError(w, r, s.log, err) }
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := "ip:" + httpx.ClientOf(r).IP
+		if c, _ := httpx.Caller(r); c != nil {
+			key = "user:" + strconv.FormatInt(c.UserID, 10)
+		}
+		res, err := p.Allow(r.Context(), s.opts.Limiter, key)
+		if err != nil && errs.KindOf(err) != errs.RateLimited {
+			s.log.WarnContext(r.Context(), "rate limiter unavailable", "err", err)
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(p.Limit.Burst))
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(res.Remaining))
+		if err != nil {
+			if s.opts.OnRateLimited != nil {
+				s.opts.OnRateLimited(p.Name)
+			}
+			refuse(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // deadlines bound how long reading a request body and writing a response
-// may take. Uploads get UPLOAD_TIMEOUT; handlers that need longer (git,
-// downloads) extend their own deadlines.
-func deadlines(upload time.Duration, next http.Handler) http.Handler {
+// may take, by the route's kind. An upload's context ends with its
+// deadline too, so that processing a slow upload stops with it.
+func (s *Server) deadlines(d httpx.Deadline, next http.Handler) http.Handler {
+	read, write := 60*time.Second, 120*time.Second
+	switch d {
+	case httpx.DeadlineUpload:
+		read, write = s.opts.UploadTimeout, s.opts.UploadTimeout+30*time.Second
+	case httpx.DeadlineDownload:
+		write = 30 * time.Minute
+	case httpx.DeadlineStream:
+		read, write = 10*time.Minute, 30*time.Minute
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		read, write := 60*time.Second, 120*time.Second
-		if r.Method == http.MethodPost && r.URL.Path == "/api/upload" {
-			read, write = upload, upload+30*time.Second
-		}
-		if strings.HasPrefix(r.URL.Path, "/git/") {
-			read, write = 10*time.Minute, 30*time.Minute
-		}
 		now := time.Now()
 		rc.SetReadDeadline(now.Add(read))
 		rc.SetWriteDeadline(now.Add(write))
+		if d == httpx.DeadlineUpload {
+			ctx, cancel := context.WithDeadline(r.Context(), now.Add(read))
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

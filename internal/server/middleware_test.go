@@ -18,7 +18,7 @@ import (
 func TestRecoverPanicsAnswersJSON500(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	h := requestID(recoverPanics(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := requestID(recoverPanics(log, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	})))
 	rec := httptest.NewRecorder()

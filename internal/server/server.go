@@ -13,20 +13,30 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dryad-lang/registry/internal/api"
 	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/ratelimit"
 )
 
 // Options configure the server.
 type Options struct {
 	Addr    string
-	API     *api.API
 	Proxies httpx.Proxies
 	Logger  *slog.Logger
-	// Web registers the web interface's routes; it may be nil.
+	// API is the JSON API; it also serves archive downloads.
+	API interface {
+		Routes() []httpx.Route
+		DownloadRoute() httpx.Route
+		Download(w http.ResponseWriter, r *http.Request, name, version string)
+	}
+	// Web is the web interface; it may be nil.
 	Web interface {
-		Register(mux *http.ServeMux)
+		Routes() []httpx.Route
+		// VersionRoute is GET /packages/{name}/{version}, which the server
+		// routes itself since downloads share its path shape.
+		VersionRoute() httpx.Route
 		VersionPage(w http.ResponseWriter, r *http.Request, name, version string)
+		// WriteError renders an error as a page, for a page that panicked.
+		WriteError(w http.ResponseWriter, r *http.Request, err error)
 	}
 	// Git serves /git/; nil turns the git server off.
 	Git http.Handler
@@ -34,6 +44,10 @@ type Options struct {
 	Metrics http.Handler
 	// Observe wraps the handler to record request metrics; may be nil.
 	Observe func(pattern func(*http.Request) string, next http.Handler) http.Handler
+	// Limiter enforces the routes' rate limits; nil enforces none.
+	Limiter ratelimit.Limiter
+	// OnRateLimited is told the policy of every refused request; may be nil.
+	OnRateLimited func(policy string)
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
 	// AllowedOrigins may call the API from browsers (CORS); "*" is any.
@@ -58,13 +72,16 @@ func New(o Options) *Server {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
+	if o.UploadTimeout == 0 {
+		o.UploadTimeout = 300 * time.Second
+	}
 	s := &Server{opts: o, mux: http.NewServeMux(), log: o.Logger}
 	s.routes()
 	s.srv = &http.Server{
 		Addr:              o.Addr,
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		// Bodies and responses get per-request deadlines (see deadlines):
+		// Bodies and responses get per-route deadlines (see deadlines):
 		// uploads need UPLOAD_TIMEOUT, downloads may be large.
 		IdleTimeout:    120 * time.Second,
 		MaxHeaderBytes: 64 << 10,
@@ -75,50 +92,72 @@ func New(o Options) *Server {
 
 func (s *Server) routes() {
 	m := s.mux
-	m.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("GET /health", s.route(httpx.Route{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write([]byte("healthy\n"))
-	})
-	s.opts.API.Register(m)
+	})}))
+	for _, rt := range s.opts.API.Routes() {
+		m.Handle(rt.Pattern, s.route(rt))
+	}
 	// Downloads and the web's version pages share one path shape.
+	download := s.opts.API.DownloadRoute()
+	download.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		version, _ := strings.CutSuffix(r.PathValue("file"), ".tar.gz")
+		s.opts.API.Download(w, r, r.PathValue("name"), version)
+	})
+	downloadH := s.route(download)
+	var pageH http.Handler = http.NotFoundHandler()
+	if s.opts.Web != nil {
+		page := s.opts.Web.VersionRoute()
+		page.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.opts.Web.VersionPage(w, r, r.PathValue("name"), r.PathValue("file"))
+		})
+		pageH = s.route(page)
+	}
 	m.HandleFunc("GET /packages/{name}/{file}", func(w http.ResponseWriter, r *http.Request) {
-		name, file := r.PathValue("name"), r.PathValue("file")
-		if version, ok := strings.CutSuffix(file, ".tar.gz"); ok {
-			s.opts.API.Download(w, r, name, version)
+		if strings.HasSuffix(r.PathValue("file"), ".tar.gz") {
+			downloadH.ServeHTTP(w, r)
 			return
 		}
-		if s.opts.Web != nil {
-			s.opts.Web.VersionPage(w, r, name, file)
-			return
-		}
-		http.NotFound(w, r)
+		pageH.ServeHTTP(w, r)
 	})
 	if s.opts.Git != nil {
-		m.Handle("/git/", s.opts.Git)
+		m.Handle("/git/", s.route(httpx.Route{Handler: s.opts.Git, Deadline: httpx.DeadlineStream}))
 	}
 	if s.opts.Metrics != nil {
 		m.Handle("GET /metrics", s.opts.Metrics)
 	}
 	if s.opts.Web != nil {
-		s.opts.Web.Register(m)
+		for _, rt := range s.opts.Web.Routes() {
+			m.Handle(rt.Pattern, s.route(rt))
+		}
 	}
 }
 
-// Handler is the server's handler with its middleware.
+// Handler is the server's handler with the middleware every request goes
+// through; each route adds its own (see route).
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.mux
 	if s.opts.Observe != nil {
 		h = s.opts.Observe(s.pattern, h)
 	}
 	h = cors(s.opts.AllowedOrigins, h)
-	h = deadlines(s.opts.UploadTimeout, h)
-	h = recoverPanics(s.log, h)
+	h = recoverPanics(s.log, s.pageErrors(), h)
 	h = accessLog(s.log, h)
 	h = clientInfo(s.opts.Proxies, h)
 	h = requestID(h)
 	h = cleanPath(h)
 	return h
+}
+
+// pageErrors renders an error as a web page, or nil without a web
+// interface.
+func (s *Server) pageErrors() func(http.ResponseWriter, *http.Request, error) {
+	if s.opts.Web == nil {
+		return nil
+	}
+	return s.opts.Web.WriteError
 }
 
 // pattern names the route a request matched, for metrics labels: never the

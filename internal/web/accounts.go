@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/registry"
-	"github.com/dryad-lang/registry/internal/store"
 )
 
 // fieldErrors maps a form field's name to what is wrong with its value;
@@ -60,11 +58,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if len(d.Errors) > 0 {
 		return show(http.StatusBadRequest)
 	}
-	if err := w.limitForm(r.Context(), rw, r); err != nil {
-		d.Errors[""] = errs.Message(err)
-		return show(http.StatusTooManyRequests)
-	}
-	u, err := w.reg.Authenticate(r.Context(), d.Login, f.Get("password"), httpx.ClientOf(r).IP)
+	sess, err := w.reg.SignIn(r.Context(), d.Login, f.Get("password"), httpx.ClientOf(r).IP)
 	if err != nil {
 		if errs.KindOf(err) == errs.Internal {
 			return err
@@ -75,26 +69,22 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 		d.Errors[""] = sentence(errs.Message(err))
 		return show(errs.KindOf(err).Status())
 	}
-	if err := w.startSession(rw, r, u); err != nil {
+	if err := w.startSession(rw, r, sess); err != nil {
 		return err
 	}
 	redirect(rw, r, localPath(d.Next, "/dashboard"))
 	return nil
 }
 
-// startSession ends the visitor's current session, if any (a session id
-// is never reused across sign-ins), starts a new one and sets its cookie.
-func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, u *store.User) error {
-	if old := stateOf(r).sid; old != "" {
+// startSession ends the visitor's earlier session, if any (a session id
+// is never reused across sign-ins), and sets the new one's cookie.
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, sess *registry.Session) error {
+	if old := stateOf(r).sid; old != "" && old != sess.ID {
 		if err := w.reg.EndSession(r.Context(), old); err != nil {
 			return err
 		}
 	}
-	id, expires, err := w.reg.StartSession(r.Context(), u)
-	if err != nil {
-		return err
-	}
-	http.SetCookie(rw, auth.SessionCookie(sessionCookie, id, httpx.ClientOf(r).Secure, time.Until(expires)))
+	http.SetCookie(rw, auth.SessionCookie(sessionCookie, sess.ID, httpx.ClientOf(r).Secure, time.Until(sess.Expires)))
 	return nil
 }
 
@@ -146,10 +136,6 @@ func (w *Web) register(rw http.ResponseWriter, r *http.Request) error {
 	if len(d.Errors) > 0 {
 		return show(http.StatusBadRequest)
 	}
-	if err := w.limitForm(r.Context(), rw, r); err != nil {
-		d.Errors[""] = errs.Message(err)
-		return show(http.StatusTooManyRequests)
-	}
 	ip := httpx.ClientOf(r).IP
 	if _, err := w.reg.Register(r.Context(), registry.Registration{Username: d.Username, Email: d.Email, Password: password, FullName: d.FullName}, ip); err != nil {
 		if errs.KindOf(err) == errs.Internal {
@@ -158,17 +144,17 @@ func (w *Web) register(rw http.ResponseWriter, r *http.Request) error {
 		d.Errors[registrationField(errs.Message(err))] = sentence(errs.Message(err))
 		return show(errs.KindOf(err).Status())
 	}
-	u, err := w.reg.Authenticate(r.Context(), d.Username, password, ip)
+	sess, err := w.reg.SignIn(r.Context(), d.Username, password, ip)
 	if err != nil {
 		// The account exists; only the automatic sign-in failed.
 		setFlash(rw, r, "success", "Your account was created; sign in to continue.")
 		redirect(rw, r, "/login")
 		return nil
 	}
-	if err := w.startSession(rw, r, u); err != nil {
+	if err := w.startSession(rw, r, sess); err != nil {
 		return err
 	}
-	setFlash(rw, r, "success", "Welcome, "+u.Username+"! Your account is ready: create an API token or upload your first package.")
+	setFlash(rw, r, "success", "Welcome, "+sess.User.Username+"! Your account is ready: create an API token or upload your first package.")
 	redirect(rw, r, "/dashboard")
 	return nil
 }
@@ -255,27 +241,5 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(rw, auth.ExpiredCookie(sessionCookie, httpx.ClientOf(r).Secure))
 	setFlash(rw, r, "success", "You are signed out.")
 	redirect(rw, r, "/")
-	return nil
-}
-
-// limitForm applies the Form policy to sign-in and registration posts per
-// client address; the registry's own brute-force limits come on top.
-func (w *Web) limitForm(ctx context.Context, rw http.ResponseWriter, r *http.Request) error {
-	return w.limit(ctx, rw, w.opts.Limits.Form, "ip:"+httpx.ClientOf(r).IP)
-}
-
-// limit spends one request of key's budget under the policy; a limiter
-// that is down lets the request through (the registry's other defences
-// still apply).
-func (w *Web) limit(ctx context.Context, rw http.ResponseWriter, p ratelimit.Policy, key string) error {
-	res, err := p.Allow(ctx, w.opts.Limiter, key)
-	if errs.KindOf(err) == errs.RateLimited {
-		w.reg.Observe().RateLimited(p.Name)
-		rw.Header().Set("Retry-After", ratelimit.RetrySeconds(res.RetryAfter))
-		return err
-	}
-	if err != nil {
-		w.log.WarnContext(ctx, "rate limiter unavailable", "err", err)
-	}
 	return nil
 }

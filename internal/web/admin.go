@@ -9,7 +9,6 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/registry"
-	"github.com/dryad-lang/registry/internal/store"
 )
 
 // adminPageSize is how many users and audit events the admin page lists.
@@ -21,7 +20,7 @@ var auditActions = []string{
 	"register", "login", "password_change", "token_create", "token_revoke", "admin_user_update",
 }
 
-var auditOutcomes = []string{store.OutcomeSuccess, store.OutcomeFailure, store.OutcomeDenied}
+var auditOutcomes = registry.AuditOutcomes
 
 type adminData struct {
 	UserQuery string
@@ -29,7 +28,7 @@ type adminData struct {
 	UserPrev  string
 	UserNext  string
 
-	Filter    store.AuditFilter
+	Filter    registry.AuditQuery
 	Audit     *registry.AuditPage
 	Actions   []string
 	Outcomes  []string
@@ -77,7 +76,7 @@ func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, msg
 	if d.Users, err = w.reg.ListUsers(r.Context(), p, d.UserQuery, adminPageSize, (upage-1)*adminPageSize); err != nil {
 		return err
 	}
-	d.Filter = store.AuditFilter{Actor: strings.TrimSpace(q.Get("actor")), Package: strings.TrimSpace(q.Get("package")),
+	d.Filter = registry.AuditQuery{Actor: strings.TrimSpace(q.Get("actor")), Package: strings.TrimSpace(q.Get("package")),
 		Action: q.Get("action"), Outcome: q.Get("outcome"), Limit: adminPageSize, Offset: (apage - 1) * adminPageSize}
 	if d.Audit, err = w.reg.Audit(r.Context(), p, d.Filter); err != nil {
 		return err

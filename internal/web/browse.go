@@ -138,7 +138,7 @@ func (w *Web) search(rw http.ResponseWriter, r *http.Request) error {
 }
 
 type packageData struct {
-	*registry.PackageView
+	*packageView
 	// Readme was rendered and sanitised when the version was published.
 	Readme template.HTML
 	// Versioned is set on /packages/{name}/{version}.
@@ -157,7 +157,7 @@ func (w *Web) packagePage(rw http.ResponseWriter, r *http.Request) error {
 // showPackage renders a package page: the latest version, or the one asked
 // for. A name spelled differently from the package's own is redirected.
 func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version string) error {
-	v, err := w.reg.PackagePage(r.Context(), name, version)
+	v, err := w.packagePageView(r.Context(), name, version)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version
 		http.Redirect(rw, r, to, http.StatusMovedPermanently)
 		return nil
 	}
-	d := packageData{PackageView: v, Readme: template.HTML(v.ReadmeHTML), Versioned: version != "", CloneURL: gitURL(r, v.Name),
+	d := packageData{packageView: v, Readme: template.HTML(v.ReadmeHTML), Versioned: version != "", CloneURL: gitURL(r, v.Name),
 		GitTag: "v" + v.Version.Version, Chart: newChart(v.Daily)}
 	if p := stateOf(r).user; p != nil {
 		d.CanManage = p.IsAdmin() || contains(v.Owners, p.Username)

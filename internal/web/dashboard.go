@@ -38,7 +38,7 @@ type tokenForm struct {
 
 type dashboardData struct {
 	Packages  []registry.PackageSummary
-	Tokens    []registry.TokenDoc
+	Tokens    []registry.Token
 	NewToken  *registry.NewToken
 	Form      tokenForm
 	Errors    fieldErrors
@@ -184,13 +184,13 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 	}
 	// The change ended every session, this one included: start a new one.
 	stateOf(r).sid = ""
-	u, err := w.reg.Authenticate(r.Context(), p.Username, f.Get("new"), ip)
+	sess, err := w.reg.SignIn(r.Context(), p.Username, f.Get("new"), ip)
 	if err != nil {
 		setFlash(rw, r, "success", "Your password was changed; sign in with the new one.")
 		redirect(rw, r, "/login")
 		return nil
 	}
-	if err := w.startSession(rw, r, u); err != nil {
+	if err := w.startSession(rw, r, sess); err != nil {
 		return err
 	}
 	setFlash(rw, r, "success", "Your password was changed. Every other session and every API token was revoked.")
@@ -199,7 +199,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 }
 
 type manageData struct {
-	*registry.PackageView
+	*packageView
 	Git   *registry.GitState
 	Error string
 }
@@ -218,7 +218,7 @@ func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, ms
 	if err := w.requireManage(r, name); err != nil {
 		return err
 	}
-	v, err := w.reg.PackagePage(r.Context(), name, "")
+	v, err := w.packagePageView(r.Context(), name, "")
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, ms
 	if err != nil {
 		return err
 	}
-	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{PackageView: v, Git: git, Error: msg})
+	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{packageView: v, Git: git, Error: msg})
 	return nil
 }
 
@@ -259,11 +259,11 @@ func (w *Web) yank(rw http.ResponseWriter, r *http.Request) error {
 		return w.manageError(rw, r, err)
 	}
 	if action == "yank" {
-		setFlash(rw, r, "success", "Yanked "+doc.Name+"@"+doc.Version+": ranges no longer pick it, and lockfiles that name it still install it.")
+		setFlash(rw, r, "success", "Yanked "+doc.Package+"@"+doc.Version+": ranges no longer pick it, and lockfiles that name it still install it.")
 	} else {
-		setFlash(rw, r, "success", "Restored "+doc.Name+"@"+doc.Version+": ranges may pick it again.")
+		setFlash(rw, r, "success", "Restored "+doc.Package+"@"+doc.Version+": ranges may pick it again.")
 	}
-	redirect(rw, r, "/dashboard/packages/"+pathEscape(doc.Name))
+	redirect(rw, r, "/dashboard/packages/"+pathEscape(doc.Package))
 	return nil
 }
 
@@ -278,13 +278,13 @@ func (w *Web) manageError(rw http.ResponseWriter, r *http.Request, err error) er
 }
 
 type deleteData struct {
-	*registry.PackageView
+	*packageView
 	// Target is the version to delete; "" deletes the whole package.
 	Target string
 	// Doomed are the versions that go.
-	Doomed []registry.VersionDoc
+	Doomed []versionView
 	// Dependents are read afresh: they are what the deletion may break.
-	Dependents []registry.DependentDoc
+	Dependents []registry.Dependent
 	Error      string
 }
 
@@ -302,7 +302,7 @@ func (w *Web) showDelete(rw http.ResponseWriter, r *http.Request, status int, ve
 	if err := w.requireManage(r, name); err != nil {
 		return err
 	}
-	v, err := w.reg.PackagePage(r.Context(), name, "")
+	v, err := w.packagePageView(r.Context(), name, "")
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (w *Web) showDelete(rw http.ResponseWriter, r *http.Request, status int, ve
 	if err != nil {
 		return err
 	}
-	d := deleteData{PackageView: v, Target: version, Dependents: deps, Error: msg}
+	d := deleteData{packageView: v, Target: version, Dependents: deps, Error: msg}
 	for _, ver := range v.Versions {
 		if version == "" || ver.Version == version {
 			d.Doomed = append(d.Doomed, ver)

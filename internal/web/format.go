@@ -1,28 +1,11 @@
 package web
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// formatBytes writes a size for people: 512 B, 12.3 KB, 4.5 MB (1 KB is
-// 1024 bytes, as MAX_PACKAGE_SIZE counts them).
-func formatBytes(n int64) string {
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + " B"
-	case n < 1<<20:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/(1<<10))) + " KB"
-	case n < 1<<30:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/(1<<20))) + " MB"
-	}
-	return trimZero(fmt.Sprintf("%.1f", float64(n)/(1<<30))) + " GB"
-}
-
-func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 
 // formatNumber writes an integer with thousands separators: 1,234,567.
 func formatNumber(n int64) string {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/httpx"
 )
 
@@ -144,7 +145,7 @@ func displayVersion(v string) string {
 func (w *Web) funcs() template.FuncMap {
 	return template.FuncMap{
 		"asset":     w.assets.url,
-		"bytes":     formatBytes,
+		"bytes":     config.HumanSize,
 		"num":       formatNumber,
 		"date":      func(t time.Time) string { return t.UTC().Format("Jan 2, 2006") },
 		"datetime":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

@@ -67,7 +67,8 @@ func (w *Web) withSession(rw http.ResponseWriter, r *http.Request) (*http.Reques
 	st := &state{}
 	secure := httpx.ClientOf(r).Secure
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		p, err := w.reg.SessionPrincipal(r.Context(), c.Value)
+		// The server's middleware looked the session up (identify).
+		p, err := httpx.Caller(r)
 		if err != nil {
 			return r, err
 		}
@@ -99,7 +100,7 @@ func (w *Web) withSession(rw http.ResponseWriter, r *http.Request) (*http.Reques
 func (w *Web) csrfToken(rw http.ResponseWriter, r *http.Request) string {
 	st := stateOf(r)
 	if st.sid != "" {
-		return w.reg.CSRFToken(st.sid)
+		return auth.CSRFToken(w.opts.CSRFKey, st.sid)
 	}
 	if st.anon == "" {
 		v, err := auth.NewCSRFCookie()
@@ -109,13 +110,13 @@ func (w *Web) csrfToken(rw http.ResponseWriter, r *http.Request) string {
 		st.anon = v
 		http.SetCookie(rw, auth.SessionCookie(anonCookie, v, httpx.ClientOf(r).Secure, 0))
 	}
-	return w.reg.AnonCSRFToken(st.anon)
+	return auth.AnonCSRFToken(w.opts.CSRFKey, st.anon)
 }
 
 // checkSessionCSRF checks the token of a signed-in visitor's form.
 func (w *Web) checkSessionCSRF(r *http.Request, token string) error {
 	st := stateOf(r)
-	if st.sid == "" || !w.reg.CheckCSRF(st.sid, token) {
+	if st.sid == "" || !auth.CheckCSRF(w.opts.CSRFKey, st.sid, token) {
 		return errCSRF
 	}
 	return nil
@@ -123,7 +124,7 @@ func (w *Web) checkSessionCSRF(r *http.Request, token string) error {
 
 // checkAnonCSRF checks the token of a sign-in or registration form.
 func (w *Web) checkAnonCSRF(r *http.Request, token string) error {
-	if !w.reg.CheckAnonCSRF(stateOf(r).anon, token) {
+	if !auth.CheckAnonCSRF(w.opts.CSRFKey, stateOf(r).anon, token) {
 		return errCSRF
 	}
 	return nil

@@ -1,24 +1,14 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
 )
-
-// multipartOverhead is what multipart framing and the CSRF field may add
-// to an upload's size beyond the archive itself.
-const multipartOverhead = 64 << 10
 
 type uploadData struct {
 	MaxSize int64
@@ -78,55 +68,8 @@ func (w *Web) publish(rw http.ResponseWriter, r *http.Request) (*published, erro
 	if p == nil {
 		return nil, errs.New(errs.Unauthenticated, "your session has ended; sign in again to upload")
 	}
-	maxSize := w.reg.MaxPackageSize()
-	if r.ContentLength > maxSize+multipartOverhead {
-		// Refused before reading: the connection is closed, not drained.
-		rw.Header().Set("Connection", "close")
-		return nil, errs.Errorf(errs.TooLarge, "the archive is %s; the largest accepted is %s", formatBytes(r.ContentLength), formatBytes(maxSize))
-	}
-	// The API's key: one budget per user whichever way they upload.
-	if err := w.limit(r.Context(), rw, w.opts.Limits.Upload, "user:"+strconv.FormatInt(p.UserID, 10)); err != nil {
-		return nil, err
-	}
-	// The whole upload, body and processing, must finish in UPLOAD_TIMEOUT.
-	deadline := time.Now().Add(w.opts.UploadTimeout)
-	rc := http.NewResponseController(rw)
-	rc.SetReadDeadline(deadline)
-	rc.SetWriteDeadline(deadline.Add(10 * time.Second))
-	ctx, cancel := context.WithDeadline(r.Context(), deadline)
-	defer cancel()
-
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return nil, errs.New(errs.Invalid, `send the archive as the multipart/form-data field "package"`)
-	}
-	body := http.MaxBytesReader(rw, r.Body, maxSize+multipartOverhead)
-	part, err := w.packagePart(r, body, params["boundary"])
-	if err != nil {
-		rw.Header().Set("Connection", "close")
-		return nil, err
-	}
-	defer part.Close()
-	pub, err := w.reg.Publish(ctx, p, part, httpx.ClientOf(r).IP)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) || errs.KindOf(err) == errs.TooLarge {
-			rw.Header().Set("Connection", "close")
-		}
-		if errors.As(err, &tooBig) {
-			return nil, errs.Errorf(errs.TooLarge, "the archive is larger than the limit of %s", formatBytes(maxSize))
-		}
-		return nil, err
-	}
-	return &published{name: pub.Package, version: pub.Version}, nil
-}
-
-// packagePart checks the CSRF token and returns the multipart part holding
-// the archive, streaming: nothing before it is kept but the token.
-func (w *Web) packagePart(r *http.Request, body io.Reader, boundary string) (*multipart.Part, error) {
-	if boundary == "" {
-		return nil, errs.New(errs.Invalid, "multipart upload without a boundary")
-	}
+	// The CSRF token comes in the header (scripts) or in a field before
+	// the archive (a plain form post); the archive is refused without one.
 	checked := false
 	if tok := r.Header.Get(csrfHeader); tok != "" {
 		if err := w.checkSessionCSRF(r, tok); err != nil {
@@ -134,47 +77,28 @@ func (w *Web) packagePart(r *http.Request, body io.Reader, boundary string) (*mu
 		}
 		checked = true
 	}
-	mr := multipart.NewReader(body, boundary)
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return nil, errs.New(errs.Invalid, `the upload has no file in the field "package"; choose a .tar.gz file`)
+	up := httpx.ArchiveUpload{Max: w.reg.MaxPackageSize(), Field: func(name, value string) error {
+		switch {
+		case name == csrfField && !checked:
+			if err := w.checkSessionCSRF(r, value); err != nil {
+				return err
+			}
+			checked = true
+		case name == "" && !checked:
+			return errCSRF
 		}
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, errs.New(errs.TooLarge, "the upload is larger than the limit")
-			}
-			return nil, errs.Errorf(errs.Invalid, "malformed multipart upload: %v", err)
-		}
-		switch part.FormName() {
-		case csrfField:
-			if !checked {
-				tok, _ := io.ReadAll(io.LimitReader(part, 256))
-				if err := w.checkSessionCSRF(r, string(tok)); err != nil {
-					part.Close()
-					return nil, err
-				}
-				checked = true
-			}
-		case "package":
-			if !checked {
-				part.Close()
-				return nil, errCSRF
-			}
-			fn := strings.ToLower(part.FileName())
-			if fn == "" {
-				part.Close()
-				return nil, errs.New(errs.Invalid, "choose a .tar.gz or .tgz file to upload")
-			}
-			if !strings.HasSuffix(fn, ".tar.gz") && !strings.HasSuffix(fn, ".tgz") {
-				part.Close()
-				return nil, errs.Errorf(errs.Invalid, "%q is not a .tar.gz or .tgz file; pack the package folder with tar czf", part.FileName())
-			}
-			return part, nil
-		}
-		part.Close()
+		return nil
+	}}
+	body, err := up.Open(rw, r)
+	if err != nil {
+		return nil, err
 	}
+	defer body.Close()
+	pub, err := w.reg.Publish(r.Context(), p, body, httpx.ClientOf(r).IP)
+	if err != nil {
+		return nil, up.Failed(rw, err)
+	}
+	return &published{name: pub.Package, version: pub.Version}, nil
 }
 
 // writeJSON answers a script.

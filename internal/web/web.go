@@ -10,34 +10,86 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"time"
+	"strings"
 
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/cache"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/registry"
 )
 
-// Options configure the web interface. Registry is required.
+// Registry is what the web interface needs of the registry;
+// *registry.Service is one. It is declared here, with its user, so that
+// the pages' dependence on the domain is written down in one place.
+type Registry interface {
+	// Visitors.
+	SessionPrincipal(ctx context.Context, id string) (*auth.Principal, error)
+	SignIn(ctx context.Context, login, password, ip string) (*registry.Session, error)
+	EndSession(ctx context.Context, id string) error
+	Register(ctx context.Context, r registry.Registration, ip string) (*registry.User, error)
+	ChangePassword(ctx context.Context, p *auth.Principal, oldPassword, newPassword, ip string) error
+	Tokens(ctx context.Context, p *auth.Principal) ([]registry.Token, error)
+	CreateToken(ctx context.Context, p *auth.Principal, r registry.TokenRequest, ip string) (*registry.NewToken, error)
+	RevokeToken(ctx context.Context, p *auth.Principal, id int64, ip string) error
+
+	// Reads.
+	Package(ctx context.Context, name string) (*registry.Package, error)
+	PackageScope(ctx context.Context, name string) string
+	Stats(ctx context.Context, name string) (*registry.PackageStats, error)
+	Dependents(ctx context.Context, name string) ([]registry.Dependent, error)
+	Totals(ctx context.Context) (*registry.RegistryStats, error)
+	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
+	UserPackages(ctx context.Context, userID int64) ([]registry.PackageSummary, error)
+	PublicProfile(ctx context.Context, username string) (*registry.PublicUser, error)
+	BrowseArchive(ctx context.Context, name, version, p string, max int64) (*registry.ArchivePath, error)
+	CopyArchiveFile(ctx context.Context, name, version, p string, start func(registry.ArchiveEntry), w io.Writer) error
+
+	// Changes.
+	Publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*registry.Published, error)
+	MaxPackageSize() int64
+	CanManage(ctx context.Context, p *auth.Principal, name string) (bool, error)
+	SetYanked(ctx context.Context, p *auth.Principal, name, version string, yanked bool, ip string) (*registry.Version, error)
+	DeleteVersion(ctx context.Context, p *auth.Principal, name, version, ip string) (*registry.Version, error)
+	DeletePackage(ctx context.Context, p *auth.Principal, name, ip string) (string, error)
+	AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
+	RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
+	PackageGitState(ctx context.Context, p *auth.Principal, name string) (*registry.GitState, error)
+
+	// Administration.
+	ListUsers(ctx context.Context, p *auth.Principal, query string, limit, offset int) (*registry.UserList, error)
+	UpdateUser(ctx context.Context, p *auth.Principal, username string, c registry.UserChange, ip string) (*registry.User, error)
+	Audit(ctx context.Context, p *auth.Principal, q registry.AuditQuery) (*registry.AuditPage, error)
+}
+
+var _ Registry = (*registry.Service)(nil)
+
+// Options configure the web interface. Registry, Cache and CSRFKey are
+// required.
 type Options struct {
-	Registry *registry.Service
-	Logger   *slog.Logger
+	Registry Registry
+	// Cache keeps the package pages' models, shared by instances; it must
+	// be the cache the registry invalidates.
+	Cache cache.Cache
+	// OnCacheRead is told whether each read of a page model hit the cache.
+	OnCacheRead func(hit bool)
+	// CSRFKey signs the CSRF tokens of the forms.
+	CSRFKey []byte
+	Logger  *slog.Logger
 	// Name and Description are the registry's name and one-line
 	// description, shown in the header and in page titles.
 	Name        string
 	Description string
-	// UploadTimeout is the longest an upload through /upload may take.
-	UploadTimeout time.Duration
-	// Limiter, when set, applies the table's Upload policy to uploads (per
-	// user, shared with the API's budget) and its Form policy to sign-in
-	// and registration posts (per client address).
-	Limiter ratelimit.Limiter
-	Limits  ratelimit.Table
+	// Limits gives the policies of uploads (per user, shared with the
+	// API's budget) and of sign-in and registration posts (per address).
+	Limits ratelimit.Table
 	// Version is the registry's version, shown in the footer.
 	Version string
 	// APIReference is the API's OpenAPI document, shown at /docs/api.
@@ -46,7 +98,7 @@ type Options struct {
 
 // Web is the web interface.
 type Web struct {
-	reg    *registry.Service
+	reg    Registry
 	log    *slog.Logger
 	opts   Options
 	pages  map[string]*pageTemplate
@@ -56,17 +108,14 @@ type Web struct {
 
 // New parses the templates and indexes the assets.
 func New(o Options) (*Web, error) {
-	if o.Registry == nil {
-		return nil, errors.New("web: Registry is required")
+	if o.Registry == nil || o.Cache == nil || len(o.CSRFKey) == 0 {
+		return nil, errors.New("web: Registry, Cache and CSRFKey are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.Name == "" {
 		o.Name = "Dryad Registry"
-	}
-	if o.UploadTimeout == 0 {
-		o.UploadTimeout = 300 * time.Second
 	}
 	a, err := loadAssets()
 	if err != nil {
@@ -84,48 +133,84 @@ func New(o Options) (*Web, error) {
 	return w, nil
 }
 
-// Register adds the web interface's routes to mux. The server routes
-// GET /packages/{name}/{version} to VersionPage itself, since downloads
-// share that path shape.
-func (w *Web) Register(mux *http.ServeMux) {
-	h := w.handle
-	mux.Handle("GET /{$}", h(w.home))
-	mux.Handle("GET /search", h(w.search))
-	mux.Handle("GET /packages/{name}", h(w.packagePage))
-	mux.Handle("GET /packages/{name}/{version}/files", h(w.filesRoot))
-	mux.Handle("GET /packages/{name}/{version}/files/{path...}", h(w.files))
-	mux.Handle("GET /users/{username}", h(w.user))
-	mux.Handle("GET /docs/api", h(w.apiReferencePage))
+// Routes lists the web interface's pages. The server routes
+// GET /packages/{name}/{version} to VersionPage itself (see VersionRoute),
+// since downloads share that path shape.
+func (w *Web) Routes() []httpx.Route {
+	form, upload := &w.opts.Limits.Form, &w.opts.Limits.Upload
+	page := func(pattern string, fn handlerFunc) httpx.Route {
+		return w.route(pattern, nil, httpx.DeadlineDefault, fn)
+	}
+	return []httpx.Route{
+		page("GET /{$}", w.home),
+		page("GET /search", w.search),
+		page("GET /packages/{name}", w.packagePage),
+		page("GET /packages/{name}/{version}/files", w.filesRoot),
+		w.route("GET /packages/{name}/{version}/files/{path...}", nil, httpx.DeadlineDownload, w.files),
+		page("GET /users/{username}", w.user),
+		page("GET /docs/api", w.apiReferencePage),
 
-	mux.Handle("GET /login", h(w.loginForm))
-	mux.Handle("POST /login", h(w.login))
-	mux.Handle("GET /register", h(w.registerForm))
-	mux.Handle("POST /register", h(w.register))
-	mux.Handle("GET /logout", h(w.logoutForm))
-	mux.Handle("POST /logout", h(w.logout))
+		page("GET /login", w.loginForm),
+		w.route("POST /login", form, httpx.DeadlineDefault, w.login),
+		page("GET /register", w.registerForm),
+		w.route("POST /register", form, httpx.DeadlineDefault, w.register),
+		page("GET /logout", w.logoutForm),
+		page("POST /logout", w.logout),
 
-	mux.Handle("GET /upload", h(w.uploadForm))
-	mux.Handle("POST /upload", h(w.upload))
+		page("GET /upload", w.uploadForm),
+		w.route("POST /upload", upload, httpx.DeadlineUpload, w.upload),
 
-	mux.Handle("GET /dashboard", h(w.dashboard))
-	mux.Handle("POST /dashboard/password", h(w.changePassword))
-	mux.Handle("POST /dashboard/tokens", h(w.createToken))
-	mux.Handle("POST /dashboard/tokens/{id}/revoke", h(w.revokeToken))
-	mux.Handle("GET /dashboard/packages/{name}", h(w.managePage))
-	mux.Handle("POST /dashboard/packages/{name}/yank", h(w.yank))
-	mux.Handle("GET /dashboard/packages/{name}/delete", h(w.deleteConfirm))
-	mux.Handle("POST /dashboard/packages/{name}/delete", h(w.deletePackage))
-	mux.Handle("POST /dashboard/packages/{name}/owners", h(w.addOwner))
-	mux.Handle("POST /dashboard/packages/{name}/owners/remove", h(w.removeOwner))
+		page("GET /dashboard", w.dashboard),
+		page("POST /dashboard/password", w.changePassword),
+		page("POST /dashboard/tokens", w.createToken),
+		page("POST /dashboard/tokens/{id}/revoke", w.revokeToken),
+		page("GET /dashboard/packages/{name}", w.managePage),
+		page("POST /dashboard/packages/{name}/yank", w.yank),
+		page("GET /dashboard/packages/{name}/delete", w.deleteConfirm),
+		page("POST /dashboard/packages/{name}/delete", w.deletePackage),
+		page("POST /dashboard/packages/{name}/owners", w.addOwner),
+		page("POST /dashboard/packages/{name}/owners/remove", w.removeOwner),
 
-	mux.Handle("GET /admin", h(w.admin))
-	mux.Handle("POST /admin/users/{username}", h(w.adminUpdateUser))
+		page("GET /admin", w.admin),
+		page("POST /admin/users/{username}", w.adminUpdateUser),
 
-	mux.Handle("GET /static/{hash}/{file}", securityHeaders(http.HandlerFunc(w.static)))
-	// Everything no other route claims is a page that does not exist.
-	mux.Handle("/", h(func(rw http.ResponseWriter, r *http.Request) error {
-		return errs.Errorf(errs.NotFound, "there is no page at %s", r.URL.Path)
-	}))
+		{Pattern: "GET /static/{hash}/{file}", Handler: securityHeaders(http.HandlerFunc(w.static))},
+		// Everything no other route claims is a page that does not exist.
+		page("/", func(rw http.ResponseWriter, r *http.Request) error {
+			return errs.Errorf(errs.NotFound, "there is no page at %s", r.URL.Path)
+		}),
+	}
+}
+
+// VersionRoute is GET /packages/{name}/{version}, the package page showing
+// one version, without its handler: the server serves it by VersionPage.
+func (w *Web) VersionRoute() httpx.Route {
+	return httpx.Route{Identify: w.identify, Refuse: w.WriteError}
+}
+
+// route declares one page: visitors are known by their session cookie,
+// never by an Authorization header, and refusals are pages.
+func (w *Web) route(pattern string, limit *ratelimit.Policy, d httpx.Deadline, fn handlerFunc) httpx.Route {
+	return httpx.Route{Pattern: pattern, Handler: w.handle(fn), Limit: limit, Deadline: d, Identify: w.identify, Refuse: w.refuse}
+}
+
+// identify finds the visitor of the session cookie, if any.
+func (w *Web) identify(r *http.Request) (*auth.Principal, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	return w.reg.SessionPrincipal(r.Context(), c.Value)
+}
+
+// refuse writes a refusal of the server's middleware: JSON to the upload
+// page's script, else a page.
+func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, err error) {
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		httpx.WriteError(rw, r, w.log, err)
+		return
+	}
+	w.WriteError(rw, r, err)
 }
 
 // VersionPage serves GET /packages/{name}/{version}: the package page
@@ -139,36 +224,19 @@ func (w *Web) VersionPage(rw http.ResponseWriter, r *http.Request, name, version
 // handlerFunc is a page handler; its error is rendered by handle.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle wraps a page handler: security headers, the signed-in user, a
-// recovered panic rendered as the 500 page, and errors rendered as pages.
+// handle wraps a page handler: security headers, the signed-in user, and
+// errors rendered as pages. Panics are the server's (its middleware
+// renders them with WriteError).
 func (w *Web) handle(fn handlerFunc) http.Handler {
 	return securityHeaders(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		r, err := w.withSession(rw, r)
 		if err == nil {
-			err = w.recovered(rw, r, fn)
+			err = fn(rw, r)
 		}
 		if err != nil {
-			w.writeError(rw, r, err)
+			w.WriteError(rw, r, err)
 		}
 	}))
-}
-
-// recovered runs fn and turns a panic into an internal error (the stack is
-// logged), so the visitor gets the 500 page instead of a dropped connection.
-func (w *Web) recovered(rw http.ResponseWriter, r *http.Request, fn handlerFunc) (err error) {
-	defer func() {
-		v := recover()
-		if v == nil {
-			return
-		}
-		if v == http.ErrAbortHandler {
-			panic(v)
-		}
-		w.log.ErrorContext(r.Context(), "panic serving page", "request_id", httpx.RequestID(r.Context()),
-			"path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-		err = errors.New("panic serving page")
-	}()
-	return fn(rw, r)
 }
 
 // errorData is what the error page shows.
@@ -180,10 +248,10 @@ type errorData struct {
 	RequestID string
 }
 
-// writeError renders err as the error page of its kind. Internal errors
+// WriteError renders err as the error page of its kind. Internal errors
 // are logged with the request id and shown without details. A visitor who
 // is not signed in and meets a 401 is sent to the sign-in page instead.
-func (w *Web) writeError(rw http.ResponseWriter, r *http.Request, err error) {
+func (w *Web) WriteError(rw http.ResponseWriter, r *http.Request, err error) {
 	kind := errs.KindOf(err)
 	if kind == errs.Internal {
 		w.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err,
@@ -194,7 +262,7 @@ func (w *Web) writeError(rw http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if d, ok := errs.RetryAfter(err); ok {
-		rw.Header().Set("Retry-After", fmt.Sprint(max(1, int(d.Seconds()+0.999))))
+		rw.Header().Set("Retry-After", ratelimit.RetrySeconds(d))
 	}
 	status := kind.Status()
 	heading := map[errs.Kind]string{

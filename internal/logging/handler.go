@@ -1,4 +1,7 @@
-package main
+// Package logging sets up the registry's structured logs (log/slog): text
+// or JSON lines carrying the request id of the request in scope, written
+// in batches so that a busy server does not pay a system call per line.
+package logging
 
 import (
 	"context"
@@ -9,10 +12,10 @@ import (
 	"github.com/dryad-lang/registry/internal/httpx"
 )
 
-// newLogHandler is the handler of every log line: text or JSON as
-// LOG_FORMAT says, at LOG_LEVEL, with the request id of the request in
-// scope added to each record logged with its context.
-func newLogHandler(cfg *config.Config, w io.Writer) slog.Handler {
+// Handler is the handler of every log line: text or JSON as LOG_FORMAT
+// says, at LOG_LEVEL, with the request id of the request in scope added to
+// each record logged with its context.
+func Handler(cfg *config.Config, w io.Writer) slog.Handler {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var h slog.Handler
 	if cfg.LogFormat == "json" {
@@ -58,4 +61,14 @@ func hasAttr(r slog.Record, key string) bool {
 		return !found
 	})
 	return found
+}
+
+// New is a logger writing every line to w at once: for commands.
+func New(cfg *config.Config, w io.Writer) *slog.Logger { return slog.New(Handler(cfg, w)) }
+
+// NewServer is the server's logger: lines are written to w in batches,
+// warnings and errors at once. close writes what is left.
+func NewServer(cfg *config.Config, w io.Writer) (log *slog.Logger, close func() error) {
+	bw := NewBatchWriter(w)
+	return slog.New(flushing{Handler(cfg, bw), bw}), bw.Close
 }

@@ -1,4 +1,4 @@
-package main
+package logging
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // Close writes what is left.
 func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 	var out testenv.Buffer
-	w := newLogWriter(&out)
+	w := NewBatchWriter(&out)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -54,9 +54,9 @@ func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 // logging call returns, while info lines may be batched.
 func TestWarningsReachTheLogAtOnce(t *testing.T) {
 	var out testenv.Buffer
-	w := newLogWriter(&out)
+	w := NewBatchWriter(&out)
 	defer w.Close()
-	log := slog.New(flushingHandler{slog.NewTextHandler(w, nil), w})
+	log := slog.New(flushing{slog.NewTextHandler(w, nil), w})
 	log.Warn("disk almost full")
 	if !strings.Contains(out.String(), "disk almost full") {
 		t.Fatal("a warning was not written before Warn returned")
@@ -73,7 +73,7 @@ func TestWarningsReachTheLogAtOnce(t *testing.T) {
 
 func BenchmarkLogWriter(b *testing.B) {
 	var out bytes.Buffer
-	w := newLogWriter(&out)
+	w := NewBatchWriter(&out)
 	defer w.Close()
 	line := []byte(strings.Repeat("x", 200) + "\n")
 	b.RunParallel(func(pb *testing.PB) {

@@ -1,4 +1,4 @@
-package main
+package logging
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"sync"
 )
 
-// logWriter batches the server's log lines into fewer writes. One access
+// BatchWriter batches the server's log lines into fewer writes. One access
 // log line per request, written straight to stderr, costs a system call on
 // every request; here lines are appended to a buffer and a background
 // goroutine writes whatever has gathered, so under load many lines share
 // one write, and when idle each line is written at once. Warnings and
-// errors are flushed before their logging call returns (see flushingHandler),
+// errors are flushed before their logging call returns (see flushing),
 // and Close writes everything left.
-type logWriter struct {
+type BatchWriter struct {
 	out io.Writer
 
 	mu      sync.Mutex // guards pending
@@ -30,13 +30,14 @@ type logWriter struct {
 // than let a stuck output grow memory.
 const maxPending = 1 << 20
 
-func newLogWriter(out io.Writer) *logWriter {
-	w := &logWriter{out: out, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// NewBatchWriter starts a BatchWriter writing to out.
+func NewBatchWriter(out io.Writer) *BatchWriter {
+	w := &BatchWriter{out: out, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
 
-func (w *logWriter) Write(p []byte) (int, error) {
+func (w *BatchWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	w.pending = append(w.pending, p...)
 	full := len(w.pending) >= maxPending
@@ -51,7 +52,7 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *logWriter) loop() {
+func (w *BatchWriter) loop() {
 	defer close(w.done)
 	for range w.wake {
 		w.Flush()
@@ -59,7 +60,7 @@ func (w *logWriter) loop() {
 }
 
 // Flush writes every line gathered so far.
-func (w *logWriter) Flush() error {
+func (w *BatchWriter) Flush() error {
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
 	w.mu.Lock()
@@ -74,7 +75,7 @@ func (w *logWriter) Flush() error {
 }
 
 // Close stops the background writer and writes what is left.
-func (w *logWriter) Close() error {
+func (w *BatchWriter) Close() error {
 	w.stop.Do(func() {
 		close(w.wake)
 		<-w.done
@@ -82,14 +83,14 @@ func (w *logWriter) Close() error {
 	return w.Flush()
 }
 
-// flushingHandler flushes the log writer after each warning or error, so
+// flushing flushes the batch writer after each warning or error, so
 // that problems reach the log before the call that reports them returns.
-type flushingHandler struct {
+type flushing struct {
 	slog.Handler
-	w *logWriter
+	w *BatchWriter
 }
 
-func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
+func (h flushing) Handle(ctx context.Context, r slog.Record) error {
 	err := h.Handler.Handle(ctx, r)
 	if r.Level >= slog.LevelWarn {
 		h.w.Flush()
@@ -97,10 +98,10 @@ func (h flushingHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-func (h flushingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return flushingHandler{h.Handler.WithAttrs(attrs), h.w}
+func (h flushing) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return flushing{h.Handler.WithAttrs(attrs), h.w}
 }
 
-func (h flushingHandler) WithGroup(name string) slog.Handler {
-	return flushingHandler{h.Handler.WithGroup(name), h.w}
+func (h flushing) WithGroup(name string) slog.Handler {
+	return flushing{h.Handler.WithGroup(name), h.w}
 }
