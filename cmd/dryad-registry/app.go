@@ -105,23 +105,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	if cfg.RedisURL == "" {
 		c, counters, locker, a.limiter = memCache, memCounters, memLocker, memLimiter
 	} else {
-		opts, err := goredis.ParseURL(cfg.RedisURL)
-		if err != nil {
+		if a.redis, err = cacheredis.Connect(cfg.RedisURL, log); err != nil {
 			return nil, fmt.Errorf("REDIS_URL=%s: %v", config.MaskURL(cfg.RedisURL), err)
 		}
-		opts.DialTimeout = 2 * time.Second
-		opts.ReadTimeout = time.Second
-		opts.WriteTimeout = time.Second
-		// While Redis is unreachable the resilient wrappers decide when to
-		// try it again; retries inside the client (default: 4 commands × 5
-		// dials) would only hold the request that tries for longer. One
-		// retry still covers a pooled connection Redis closed on restart.
-		opts.MaxRetries = 1
-		opts.DialerRetries = 1
-		// The Redis client logs connection trouble on its own; route it
-		// into the registry's structured log instead of bare stderr lines.
-		goredis.SetLogger(redisLogger{log})
-		a.redis = goredis.NewClient(opts)
 		a.closers = append(a.closers, a.redis.Close)
 		const prefix = "dryad:"
 		rc := cacheredis.NewCache(a.redis, prefix)
@@ -207,13 +193,6 @@ func startupError(err error) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	return &exitError{code: 1, msg: err.Error()}
-}
-
-// redisLogger adapts the Redis client's printf-style log to slog.
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 // openConfigured loads a command's configuration and opens the registry's

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/dryad-lang/registry/internal/gitrepo"
-	"github.com/dryad-lang/registry/internal/store"
 )
 
 // runGit runs the git subcommands: `git rebuild [NAME...]`.
@@ -61,7 +59,7 @@ func runGitRebuild(ctx context.Context, env *environment, args []string) error {
 	}
 	names := fs.Args()
 	if len(names) == 0 {
-		if names, err = packageNames(ctx, a.store); err != nil {
+		if names, err = a.registry.Git().PackageNames(ctx); err != nil {
 			return err
 		}
 	}
@@ -73,7 +71,7 @@ func runGitRebuild(ctx context.Context, env *environment, args []string) error {
 			fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
 			continue
 		}
-		fmt.Fprintln(env.stdout, describeRebuild(res))
+		fmt.Fprintln(env.stdout, res)
 		for _, c := range res.Changed {
 			fmt.Fprintf(env.stdout, "  %s %s\n", res.Package, c)
 		}
@@ -82,39 +80,4 @@ func runGitRebuild(ctx context.Context, env *environment, args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d packages could not be rebuilt", failed, len(names))}
 	}
 	return nil
-}
-
-// describeRebuild is the one line a rebuild prints for a package.
-func describeRebuild(r *gitrepo.RebuildResult) string {
-	if r.Removed {
-		return r.Package + ": every version is deleted; no repository"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d versions replayed, %d tags", r.Package, r.Versions, r.Tags)
-	if r.Main != "" {
-		fmt.Fprintf(&b, ", main at v%s (%s)", r.Main, r.MainCommit)
-	}
-	if len(r.Changed) == 0 {
-		b.WriteString(", same commits as recorded")
-	} else {
-		fmt.Fprintf(&b, ", %d commits differ from the recorded ones (now recorded)", len(r.Changed))
-	}
-	if r.MirrorQueued {
-		b.WriteString(", mirror push queued")
-	}
-	return b.String()
-}
-
-// packageNames lists every package that has versions, in publish order.
-func packageNames(ctx context.Context, st store.Store) ([]string, error) {
-	var names []string
-	seen := map[int64]bool{}
-	err := st.AllVersions(ctx, func(p *store.Package, _ *store.Version) error {
-		if !seen[p.ID] {
-			seen[p.ID] = true
-			names = append(names, p.Name)
-		}
-		return nil
-	})
-	return names, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/api"
@@ -69,12 +68,7 @@ func openGit(a *app) (*gitServer, error) {
 	return g, nil
 }
 
-// mirrorVarRE finds the ${VAR} references of a GIT_MIRROR_URL template.
-var mirrorVarRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
 // openMirror returns the mirror of GIT_MIRROR_URL, or nil when it is empty.
-// The template's ${VAR} are other settings (the environment is read only by
-// the configuration), so a token can stay in GITEA_TOKEN.
 func openMirror(cfg *config.Config, repos *gitrepo.Repos, log *slog.Logger) (*gitrepo.Mirror, error) {
 	if cfg.GitMirrorURL == "" {
 		if cfg.GiteaURL != "" {
@@ -82,18 +76,9 @@ func openMirror(cfg *config.Config, repos *gitrepo.Repos, log *slog.Logger) (*gi
 		}
 		return nil, nil
 	}
-	vars := map[string]string{
-		"GITEA_TOKEN": cfg.GiteaToken, "GITEA_URL": cfg.GiteaURL, "GITEA_ORG": cfg.GiteaOrg, "DOMAIN": cfg.Domain,
-	}
-	for _, m := range mirrorVarRE.FindAllStringSubmatch(cfg.GitMirrorURL, -1) {
-		v, ok := vars[m[1]]
-		switch {
-		case !ok:
-			return nil, errs.Errorf(errs.Invalid,
-				"GIT_MIRROR_URL names ${%s}; a mirror URL may use ${GITEA_TOKEN}, ${GITEA_URL}, ${GITEA_ORG} or ${DOMAIN}", m[1])
-		case v == "":
-			return nil, errs.Errorf(errs.Invalid, "GIT_MIRROR_URL uses ${%s}, which is not set", m[1])
-		}
+	vars, err := cfg.MirrorVars()
+	if err != nil {
+		return nil, err
 	}
 	opts := gitrepo.MirrorOptions{
 		URLTemplate: cfg.GitMirrorURL,
@@ -105,9 +90,6 @@ func openMirror(cfg *config.Config, repos *gitrepo.Repos, log *slog.Logger) (*gi
 		Logger: log,
 	}
 	if cfg.GiteaURL != "" {
-		if cfg.GiteaToken == "" {
-			return nil, errs.New(errs.Invalid, "GITEA_URL is set but GITEA_TOKEN is empty: set a token allowed to create repositories in GITEA_ORG")
-		}
 		opts.Gitea = &gitrepo.Gitea{BaseURL: cfg.GiteaURL, Token: cfg.GiteaToken, Org: cfg.GiteaOrg}
 	}
 	return gitrepo.NewMirror(repos, opts)

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/metrics"
@@ -76,36 +73,10 @@ func (s *serveMetrics) listen(ctx context.Context) (stop func(), err error) {
 	if s.m == nil || s.cfg.MetricsPort == 0 {
 		return func() {}, nil
 	}
-	l, err := net.Listen("tcp", s.cfg.MetricsAddr())
+	addr, stop, err := s.m.Listen(ctx, s.cfg.MetricsAddr())
 	if err != nil {
 		return nil, &exitError{code: 1, msg: fmt.Sprintf("cannot listen for metrics on %s: %v (set METRICS_PORT)", s.cfg.MetricsAddr(), err)}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.m.Handler())
-	srv := &http.Server{
-		Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metrics server stopped", "err", err)
-		}
-	}()
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-stopped:
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	s.log.Info("metrics served separately", "url", "http://"+l.Addr().String()+"/metrics")
-	return func() {
-		close(stopped)
-		<-done
-	}, nil
+	s.log.Info("metrics served separately", "url", "http://"+addr+"/metrics")
+	return stop, nil
 }

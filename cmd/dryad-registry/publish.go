@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/term"
 
 	"github.com/dryad-lang/registry/internal/client"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -48,10 +44,11 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 	var token string
 	if !o.dryRun {
 		if reg, err = client.FindRegistry(env.workDir, o.registry); err != nil {
-			return publishError(err)
+			return usageError(err)
 		}
-		if token, err = publishToken(env, o); err != nil {
-			return err
+		token, err = client.ReadToken(client.TokenSource{Value: o.token, File: o.tokenFile, Dir: env.workDir, Stdin: env.stdin, Prompt: env.stderr})
+		if err != nil {
+			return usageError(err)
 		}
 	}
 
@@ -94,14 +91,20 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// publishError is the exit of a failed publish: status 2 for a mistake in
-// the command line, 1 for anything else.
-func publishError(err error) error {
-	code := 1
+// usageError is the exit of a publish whose command line (registry or
+// token) is at fault: status 2 for a mistake there, 1 for anything else.
+func usageError(err error) error {
 	if errs.KindOf(err) == errs.Invalid {
-		code = 2
+		return &exitError{code: 2, msg: "publish: " + errs.Message(err)}
 	}
-	return &exitError{code: code, msg: "publish: " + errs.Message(err)}
+	return publishError(err)
+}
+
+// publishError is the exit of a publish that failed on the package or on
+// the way to the registry: status 1, even for a package the rules refuse,
+// since the command line itself was right.
+func publishError(err error) error {
+	return &exitError{code: 1, msg: "publish: " + errs.Message(err)}
 }
 
 // parsePublishFlags reads the flags, which may come before or after the
@@ -148,47 +151,4 @@ func parsePublishFlags(env *environment, args []string) (*publishOptions, error)
 		return nil, &exitError{code: 2, msg: "publish: a token is needed: --token T, --token-file FILE or --token-stdin (create one with POST /api/tokens or on your dashboard)"}
 	}
 	return o, nil
-}
-
-// publishToken reads the token from its flag, file or standard input.
-func publishToken(env *environment, o *publishOptions) (string, error) {
-	var tok string
-	switch {
-	case o.token != "":
-		tok = o.token
-	case o.tokenFile != "":
-		p := o.tokenFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(env.workDir, p)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", &exitError{code: 1, msg: fmt.Sprintf("publish: reading --token-file: %v", err)}
-		}
-		tok = string(b)
-	default:
-		if f, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			fmt.Fprint(env.stderr, "Token: ")
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(env.stderr)
-			if err != nil {
-				return "", &exitError{code: 1, msg: fmt.Sprintf("publish: reading the token: %v", err)}
-			}
-			tok = string(b)
-			break
-		}
-		line, err := bufio.NewReader(env.stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return "", &exitError{code: 1, msg: fmt.Sprintf("publish: reading the token from standard input: %v", err)}
-		}
-		tok = line
-	}
-	tok = strings.TrimSpace(tok)
-	if tok == "" {
-		return "", &exitError{code: 2, msg: "publish: the token is empty"}
-	}
-	if strings.ContainsAny(tok, " \t\r\n") {
-		return "", &exitError{code: 2, msg: "publish: the token contains spaces or several lines; give the token alone"}
-	}
-	return tok, nil
 }

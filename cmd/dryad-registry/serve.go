@@ -118,23 +118,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	}()
 	go func() {
 		defer wg.Done()
-		// Hourly housekeeping: expired sessions, and archives no version
-		// refers to (removed at the second sweep that finds them).
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			a.registry.CleanSessions(bg)
-			if n, err := a.registry.SweepOrphanArchives(bg); err != nil && bg.Err() == nil {
-				log.Warn("sweeping unreferenced archives", "err", err)
-			} else if n > 0 {
-				log.Info("removed unreferenced archives", "count", n)
-			}
-			select {
-			case <-bg.Done():
-				return
-			case <-t.C:
-			}
-		}
+		a.registry.RunHousekeeping(bg, time.Hour)
 	}()
 
 	if git.worker != nil {

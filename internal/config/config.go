@@ -16,8 +16,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/dryad-lang/registry/internal/errs"
 )
 
 // Config is the registry's effective configuration.
@@ -315,4 +318,30 @@ func joinHostPort(host string, port int) string {
 		return fmt.Sprintf("[%s]:%d", host, port)
 	}
 	return fmt.Sprintf("%s:%d", host, port)
+}
+
+// mirrorVarRE finds the ${VAR} references of a GIT_MIRROR_URL template.
+var mirrorVarRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// MirrorVars checks the git mirror settings and returns the values the
+// GIT_MIRROR_URL template may name as ${VAR}: other settings (the
+// environment is read only here), so that a token can stay in GITEA_TOKEN.
+func (c *Config) MirrorVars() (map[string]string, error) {
+	vars := map[string]string{
+		"GITEA_TOKEN": c.GiteaToken, "GITEA_URL": c.GiteaURL, "GITEA_ORG": c.GiteaOrg, "DOMAIN": c.Domain,
+	}
+	for _, m := range mirrorVarRE.FindAllStringSubmatch(c.GitMirrorURL, -1) {
+		v, ok := vars[m[1]]
+		switch {
+		case !ok:
+			return nil, errs.Errorf(errs.Invalid,
+				"GIT_MIRROR_URL names ${%s}; a mirror URL may use ${GITEA_TOKEN}, ${GITEA_URL}, ${GITEA_ORG} or ${DOMAIN}", m[1])
+		case v == "":
+			return nil, errs.Errorf(errs.Invalid, "GIT_MIRROR_URL uses ${%s}, which is not set", m[1])
+		}
+	}
+	if c.GiteaURL != "" && c.GiteaToken == "" {
+		return nil, errs.New(errs.Invalid, "GITEA_URL is set but GITEA_TOKEN is empty: set a token allowed to create repositories in GITEA_ORG")
+	}
+	return vars, nil
 }

@@ -484,6 +484,27 @@ type RebuildResult struct {
 	MirrorQueued bool
 }
 
+// String is the one line `git rebuild` prints for the package.
+func (r *RebuildResult) String() string {
+	if r.Removed {
+		return r.Package + ": every version is deleted; no repository"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d versions replayed, %d tags", r.Package, r.Versions, r.Tags)
+	if r.Main != "" {
+		fmt.Fprintf(&b, ", main at v%s (%s)", r.Main, r.MainCommit)
+	}
+	if len(r.Changed) == 0 {
+		b.WriteString(", same commits as recorded")
+	} else {
+		fmt.Fprintf(&b, ", %d commits differ from the recorded ones (now recorded)", len(r.Changed))
+	}
+	if r.MirrorQueued {
+		b.WriteString(", mirror push queued")
+	}
+	return b.String()
+}
+
 // Rebuild recreates a package's repository from the stored archives: it
 // removes it, replays every version in publish order (deleted ones too,
 // since later versions may descend from them), deletes the tags of deleted

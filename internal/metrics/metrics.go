@@ -8,12 +8,15 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -243,4 +246,42 @@ type GitState interface {
 // at each scrape.
 func (m *Metrics) WatchGit(g GitState) {
 	m.reg.MustRegister(&gitCollector{g: g, log: m.log})
+}
+
+// Listen serves /metrics alone on addr until ctx ends, for METRICS_PORT:
+// scrapes then stay on a private port. It returns the address it listens
+// on and the function that stops it.
+func (m *Metrics) Listen(ctx context.Context, addr string) (listening string, stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{
+		Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	var once sync.Once
+	return l.Addr().String(), func() {
+		once.Do(func() { close(stopped) })
+		<-done
+	}, nil
 }

@@ -211,3 +211,18 @@ func (g *Git) MirrorSummary(ctx context.Context, limit int) (*MirrorSummary, err
 	}
 	return out, nil
 }
+
+// PackageNames lists every package that has versions, deleted ones
+// included, in publish order.
+func (g *Git) PackageNames(ctx context.Context) ([]string, error) {
+	var names []string
+	seen := map[int64]bool{}
+	err := g.s.store.AllVersions(ctx, func(p *store.Package, _ *store.Version) error {
+		if !seen[p.ID] {
+			seen[p.ID] = true
+			names = append(names, p.Name)
+		}
+		return nil
+	})
+	return names, err
+}

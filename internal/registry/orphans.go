@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/store"
 )
@@ -45,4 +46,25 @@ func (s *Service) SweepOrphanArchives(ctx context.Context) (removed int, err err
 	})
 	s.orphans = candidates
 	return removed, err
+}
+
+// RunHousekeeping does the registry's periodic chores every interval until
+// ctx ends, at once first: it removes expired sessions, and archives no
+// version refers to (at the second sweep that finds them).
+func (s *Service) RunHousekeeping(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.CleanSessions(ctx)
+		if n, err := s.SweepOrphanArchives(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweeping unreferenced archives", "err", err)
+		} else if n > 0 {
+			s.log.Info("removed unreferenced archives", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
