@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
-	"golang.org/x/term"
-
+	"github.com/dryad-lang/registry/internal/client"
+	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/logging"
 )
 
@@ -47,7 +44,13 @@ func runCreateAdmin(ctx context.Context, env *environment, args []string) error 
 	if *email == "" {
 		return &exitError{code: 2, msg: "create-admin: --email is required to create a new account"}
 	}
-	password, err := readPassword(env, *fromStdin)
+	password, err := client.ReadPassword(env.stdin, env.stderr, *fromStdin)
+	switch errs.KindOf(err) {
+	case errs.Invalid:
+		return &exitError{code: 2, msg: "create-admin: " + errs.Message(err)}
+	case errs.Conflict:
+		return &exitError{code: 1, msg: "create-admin: " + errs.Message(err)}
+	}
 	if err != nil {
 		return err
 	}
@@ -56,36 +59,4 @@ func runCreateAdmin(ctx context.Context, env *environment, args []string) error 
 	}
 	fmt.Fprintf(env.stdout, "created admin account %s\n", *username)
 	return nil
-}
-
-// readPassword reads a password from stdin (--password-stdin) or prompts
-// twice on the terminal without echo.
-func readPassword(env *environment, fromStdin bool) (string, error) {
-	if fromStdin {
-		line, err := bufio.NewReader(env.stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return "", err
-		}
-		return strings.TrimRight(line, "\r\n"), nil
-	}
-	f, ok := env.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", &exitError{code: 2, msg: "create-admin: no terminal to prompt on; pipe the password with --password-stdin"}
-	}
-	fmt.Fprint(env.stderr, "Password: ")
-	p1, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(env.stderr)
-	if err != nil {
-		return "", err
-	}
-	fmt.Fprint(env.stderr, "Repeat password: ")
-	p2, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(env.stderr)
-	if err != nil {
-		return "", err
-	}
-	if string(p1) != string(p2) {
-		return "", &exitError{code: 1, msg: "create-admin: the passwords differ"}
-	}
-	return string(p1), nil
 }

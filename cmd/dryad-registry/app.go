@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -146,32 +143,6 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	}
 	ok = true
 	return a, nil
-}
-
-// watchRedis touches the cache every interval until ctx ends. After a Redis
-// outage the resilient cache delivers the invalidations it kept before it
-// uses Redis again; without traffic on this instance that would wait, and
-// meanwhile the others, reading Redis, could serve what this one changed
-// during the outage. One GET a second bounds that to about a second.
-func (a *app) watchRedis(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.cache.Get(ctx, "watch")
-		}
-	}
-}
-
-// deriveKey derives a purpose-specific key from the JWT secret, so one
-// configured secret serves several uses without reuse.
-func deriveKey(secret, purpose string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("dryad-registry " + purpose))
-	return m.Sum(nil)
 }
 
 // Close releases the components, last opened first.

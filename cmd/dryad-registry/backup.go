@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/backup"
+	"github.com/dryad-lang/registry/internal/client"
 	"github.com/dryad-lang/registry/internal/errs"
 )
 
@@ -47,7 +48,7 @@ func runBackup(ctx context.Context, env *environment, args []string) error {
 		size = fi.Size()
 	}
 	fmt.Fprintf(env.stdout, "backup written: %s (%s; %d versions, %d archives, %d git files) in %s\n",
-		path, formatSize(size), m.Counts.Rows["versions"], m.Counts.Archives, m.Counts.GitFiles, time.Since(start).Round(time.Millisecond))
+		path, client.HumanSize(size), m.Counts.Rows["versions"], m.Counts.Archives, m.Counts.GitFiles, time.Since(start).Round(time.Millisecond))
 	if *keep > 0 {
 		removed, err := backup.Prune(*out, *keep)
 		for _, p := range removed {
@@ -93,18 +94,4 @@ func runRestore(ctx context.Context, env *environment, args []string) error {
 		m.Counts.Rows["users"], m.Counts.Rows["packages"], m.Counts.Rows["versions"], m.Counts.Archives, m.Counts.GitFiles,
 		time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// formatSize writes a byte count for people.
-func formatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -26,6 +26,7 @@ var layers = map[string]int{
 	"internal/httpx": 65, "internal/logging": 66,
 	"internal/config": 40,
 	"internal/errs":   10, "internal/testenv": 5,
+	"internal/e2e": 110,
 }
 
 const module = "github.com/dryad-lang/registry/"

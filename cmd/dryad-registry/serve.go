@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/api"
+	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/cache"
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/logging"
@@ -77,7 +79,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		Limits: limits, Checks: checks, Version: version, Started: started,
 	})
 	webUI, err := web.New(web.Options{
-		Registry: a.registry, Cache: a.cache, OnCacheRead: obs.CacheHit, CSRFKey: deriveKey(cfg.JWTSecret, "csrf"),
+		Registry: a.registry, Cache: a.cache, OnCacheRead: obs.CacheHit, CSRFKey: auth.DeriveKey(cfg.JWTSecret, "csrf"),
 		Logger: log, Name: cfg.RegistryName, Description: cfg.RegistryDescription,
 		Limits: limits, Version: version, APIReference: api.OpenAPI(),
 	})
@@ -133,7 +135,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.watchRedis(bg, time.Second)
+			cache.Watch(bg, a.cache, time.Second)
 		}()
 	}
 

@@ -1,6 +1,9 @@
 package auth
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestCheckCSRF(t *testing.T) {
 	key := []byte("csrf key for tests, 32 bytes...")
@@ -78,4 +81,19 @@ func flipLast(s string) string {
 		return s[:len(s)-1] + "B"
 	}
 	return s[:len(s)-1] + "A"
+}
+
+func TestDeriveKey(t *testing.T) {
+	a := DeriveKey("secret-one", "csrf")
+	if !bytes.Equal(a, DeriveKey("secret-one", "csrf")) {
+		t.Error("the same secret and purpose give different keys")
+	}
+	for _, other := range [][]byte{DeriveKey("secret-one", "sessions"), DeriveKey("secret-two", "csrf"), []byte("secret-one")} {
+		if bytes.Equal(a, other) {
+			t.Errorf("key %x reused", a)
+		}
+	}
+	if len(a) != 32 {
+		t.Errorf("key of %d bytes, want 32", len(a))
+	}
 }

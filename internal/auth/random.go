@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -44,4 +45,13 @@ func isLowerBase32(s string) bool {
 		}
 	}
 	return true
+}
+
+// DeriveKey derives a key for one purpose from a configured secret (the
+// JWT secret), so that one secret serves several uses without reusing a
+// key: an HMAC of the purpose under the secret.
+func DeriveKey(secret, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("dryad-registry " + purpose))
+	return m.Sum(nil)
 }

@@ -137,3 +137,21 @@ func (r *ResilientCache) deliverPending(ctx context.Context) bool {
 	r.hasPending.Store(false)
 	return true
 }
+
+// Watch reads c every interval until ctx ends. After a Redis outage the
+// resilient cache delivers the invalidations it kept before it uses Redis
+// again; without traffic on this instance that would wait, and meanwhile
+// the others, reading Redis, could serve what this one changed during the
+// outage. One read a second bounds that to about a second.
+func Watch(ctx context.Context, c Cache, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.Get(ctx, "watch")
+		}
+	}
+}

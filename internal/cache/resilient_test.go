@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +254,36 @@ func TestResilientCountersDrainErrors(t *testing.T) {
 	if got := ledger.Totals(); got["k"] != 2 {
 		t.Errorf("drained %v with Redis down; want the fallback's k=2", got)
 	}
+}
+
+// countingCache counts the reads that reach it.
+type countingCache struct {
+	cache.Cache
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *countingCache) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.Cache.Get(ctx, key)
+}
+
+// Watch keeps reading the cache until its context ends, and then returns.
+func TestWatch(t *testing.T) {
+	c := &countingCache{Cache: memory.NewCache(memory.CacheOptions{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cache.Watch(ctx, c, time.Millisecond)
+	}()
+	testenv.Eventually(t, "three reads", func() (bool, string) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.reads >= 3, fmt.Sprint(c.reads, " reads")
+	})
+	cancel()
+	<-done
 }

@@ -42,18 +42,16 @@ func ReadToken(s TokenSource) (string, error) {
 		}
 		tok = string(b)
 	default:
-		if f, ok := s.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			fmt.Fprint(s.Prompt, "Token: ")
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(s.Prompt)
+		if isTerminal(s.Stdin) {
+			b, err := promptSecret(s.Stdin, s.Prompt, "Token: ")
 			if err != nil {
 				return "", errs.Errorf(errs.Unavailable, "reading the token: %v", err)
 			}
-			tok = string(b)
+			tok = b
 			break
 		}
-		line, err := bufio.NewReader(s.Stdin).ReadString('\n')
-		if err != nil && err != io.EOF {
+		line, err := readLine(s.Stdin)
+		if err != nil {
 			return "", errs.Errorf(errs.Unavailable, "reading the token from standard input: %v", err)
 		}
 		tok = line
@@ -66,4 +64,54 @@ func ReadToken(s TokenSource) (string, error) {
 		return "", errs.New(errs.Invalid, "the token contains spaces or several lines; give the token alone")
 	}
 	return tok, nil
+}
+
+// ReadPassword reads a new password: the first line of stdin when
+// fromStdin, else typed twice on the terminal without echo.
+func ReadPassword(stdin io.Reader, prompt io.Writer, fromStdin bool) (string, error) {
+	if fromStdin {
+		line, err := readLine(stdin)
+		return strings.TrimRight(line, "\r\n"), err
+	}
+	if !isTerminal(stdin) {
+		return "", errs.New(errs.Invalid, "no terminal to prompt on; pipe the password with --password-stdin")
+	}
+	p1, err := promptSecret(stdin, prompt, "Password: ")
+	if err != nil {
+		return "", err
+	}
+	p2, err := promptSecret(stdin, prompt, "Repeat password: ")
+	if err != nil {
+		return "", err
+	}
+	if p1 != p2 {
+		return "", errs.New(errs.Conflict, "the passwords differ")
+	}
+	return p1, nil
+}
+
+// isTerminal tells whether r is a terminal, where secrets are prompted for.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// promptSecret prints label on prompt and reads a line from the terminal
+// r without echo.
+func promptSecret(r io.Reader, prompt io.Writer, label string) (string, error) {
+	fd := int(r.(*os.File).Fd())
+	fmt.Fprint(prompt, label)
+	b, err := term.ReadPassword(fd)
+	fmt.Fprintln(prompt)
+	return string(b), err
+}
+
+// readLine reads the first line of r, its newline included; the end of
+// the input ends it too.
+func readLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err == io.EOF {
+		err = nil
+	}
+	return line, err
 }

@@ -1,8 +1,6 @@
-package main
+package e2e
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,17 +14,8 @@ import (
 	"testing"
 
 	"github.com/dryad-lang/registry/internal/client"
+	"github.com/dryad-lang/registry/internal/testenv"
 )
-
-// runCommand runs the command line in-process in workDir, with stdin as
-// standard input, and returns the exit status and what it printed.
-func runCommand(t *testing.T, workDir, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &environment{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, workDir: workDir}
-	code := run(context.Background(), env, args)
-	return code, out.String(), errOut.String()
-}
 
 // writeTree writes files (path → content) under dir; a path ending in "*"
 // is made executable (the star is dropped).
@@ -55,7 +44,7 @@ func manifestOf(name, version string) string {
 func servedFiles(t *testing.T, r *testRegistry, name, version string) ([]string, map[string]string, string) {
 	t.Helper()
 	b := r.expect(200, "GET", "/packages/"+name+"/"+version+".tar.gz", "", nil).Body
-	files := untar(t, b)
+	files := testenv.Untar(t, b)
 	var paths []string
 	for p := range files {
 		paths = append(paths, p)
@@ -134,7 +123,7 @@ func TestPublishFolder(t *testing.T) {
 		t.Error("the token was printed")
 	}
 	paths, files, served := servedFiles(t, r, "packed", "1.0.0")
-	want := []string{".gitignore", ".oakignore", "README.md", "bin", "bin/run.sh", "docs", "docs/drafts", "docs/drafts/.gitkeep", "docs/guide.md",
+	want := []string{".gitignore", ".oakignore", "README.md", "bin", "bin/run.sh*", "docs", "docs/drafts", "docs/drafts/.gitkeep", "docs/guide.md",
 		"keep.log", "lib", "lib/packed.dryad", "oaklibs.json", "src", "src/sub", "src/sub/.gitignore", "src/sub/a.dryad", "src/sub/deeper", "src/sub/deeper/b.dryad"}
 	if !slices.Equal(paths, want) {
 		t.Errorf("served files:\n got %q\nwant %q", paths, want)

@@ -1,11 +1,10 @@
-package main
+package e2e
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,25 +12,138 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/config"
+	"github.com/dryad-lang/registry/internal/store/postgres"
+	"github.com/dryad-lang/registry/internal/store/sqlite"
+	"github.com/dryad-lang/registry/internal/store/sqlstore"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
-// testRegistry is a registry served in-process by the real wiring of the
-// serve command, on a free loopback port.
+// binary is the dryad-registry program under test, built once per run.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
+}
+
+// registryBinary builds the dryad-registry binary once per test run, with
+// the race detector when the tests run with it.
+func registryBinary(t testing.TB) string {
+	t.Helper()
+	binary.once.Do(func() {
+		if binary.dir, binary.err = os.MkdirTemp("", "dryad-registry-bin-"); binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "dryad-registry")
+		args := []string{"build", "-o", binary.path}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		args = append(args, "github.com/dryad-lang/registry/cmd/dryad-registry")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+// processEnv is the environment of a registry process: the tests' own (so
+// git and the temporary folder behave as for the tests) without any of the
+// registry's settings, which come from vars alone.
+func processEnv(vars []string) []string {
+	own := map[string]bool{}
+	for _, v := range config.Vars() {
+		own[v.Name] = true
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !own[name] {
+			env = append(env, kv)
+		}
+	}
+	return append(env, vars...)
+}
+
+// invocation is one run of a dryad-registry command.
+type invocation struct {
+	// Dir is the working folder (a new temporary one when empty).
+	Dir string
+	// Env holds the registry's settings, NAME=value.
+	Env []string
+	// Stdin is the standard input.
+	Stdin string
+}
+
+// commandTimeout bounds one command's run.
+const commandTimeout = 5 * time.Minute
+
+// run runs the binary with args and returns its exit status,
+// standard output and standard error.
+func (c invocation) run(t testing.TB, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	// A command that should have stopped but serves instead ends here
+	// rather than at the whole run's timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, registryBinary(t), args...)
+	cmd.Dir = c.Dir
+	if cmd.Dir == "" {
+		cmd.Dir = t.TempDir()
+	}
+	cmd.Env = processEnv(c.Env)
+	cmd.Stdin = strings.NewReader(c.Stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("dryad-registry %s: %v", strings.Join(args, " "), err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// runCommand runs the command line in workDir, with stdin as standard
+// input and no registry settings, and returns its exit status and output.
+func runCommand(t testing.TB, workDir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	return invocation{Dir: workDir, Stdin: stdin}.run(t, args...)
+}
+
+// testRegistry is a dryad-registry process serving on a free loopback
+// port, with the test's settings.
 type testRegistry struct {
 	t       testing.TB
 	URL     string
 	Config  *config.Config
 	DataDir string
+	// Env is the registry's settings, NAME=value.
+	Env     []string
 	logs    *testenv.Buffer
-	cancel  context.CancelFunc
+	cmd     *exec.Cmd
 	done    chan error
 	stopped bool
 }
@@ -63,6 +175,10 @@ func engines(t *testing.T, fn func(t *testing.T, engine string)) {
 	}
 }
 
+// servingRE finds the address in the line a registry logs once it accepts
+// connections, in either log format (text or JSON).
+var servingRE = regexp.MustCompile(`"?msg"?[=:]"dryad-registry serving",? ?"?url"?[=:]"?(http://[0-9.:]+)`)
+
 // startRegistry starts a registry and stops it when the test ends.
 func startRegistry(t testing.TB, o regOptions) *testRegistry {
 	t.Helper()
@@ -72,7 +188,7 @@ func startRegistry(t testing.TB, o regOptions) *testRegistry {
 	}
 	env := map[string]string{
 		"HOST": "127.0.0.1", "PORT": "0", "DATA_DIR": dataDir, "BCRYPT_COST": "4",
-		"JWT_SECRET": "test-secret-0123456789abcdef", "LOG_LEVEL": "debug",
+		"JWT_SECRET": "test-secret-0123456789abcdef", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
 		// Tests make many requests quickly; rate limits have their own tests.
 		"INSTALL_RATE_LIMIT": "0", "API_RATE_LIMIT": "0", "UPLOAD_RATE_LIMIT": "0",
 	}
@@ -98,37 +214,55 @@ func startRegistry(t testing.TB, o regOptions) *testRegistry {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	r := &testRegistry{t: t, Config: cfg, DataDir: dataDir, logs: &testenv.Buffer{}, done: make(chan error, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	ready := make(chan string, 1)
-	e := &environment{stdin: strings.NewReader(""), stdout: r.logs, stderr: r.logs, workDir: dataDir}
-	go func() { r.done <- serve(ctx, e, cfg, ready) }()
-	select {
-	case addr := <-ready:
-		r.URL = "http://" + addr
-	case err := <-r.done:
-		t.Fatalf("registry did not start: %v\n%s", err, r.logs.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("registry did not start in time\n%s", r.logs.String())
+	r := &testRegistry{t: t, Config: cfg, DataDir: dataDir, Env: environ, logs: &testenv.Buffer{}, done: make(chan error, 1)}
+	r.cmd = exec.Command(registryBinary(t), "serve")
+	r.cmd.Dir = t.TempDir()
+	r.cmd.Env = processEnv(environ)
+	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("starting the registry: %v", err)
+	}
+	go func() { r.done <- r.cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for r.URL == "" {
+		if m := servingRE.FindStringSubmatch(r.logs.String()); m != nil {
+			r.URL = m[1]
+			break
+		}
+		select {
+		case err := <-r.done:
+			r.stopped = true
+			t.Fatalf("registry did not start: %v\n%s", err, r.logs.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			r.cmd.Process.Kill()
+			<-r.done
+			r.stopped = true
+			t.Fatalf("registry did not start in time\n%s", r.logs.String())
+		}
 	}
 	t.Cleanup(r.Stop)
 	return r
 }
 
-// Stop shuts the registry down gracefully and checks it stopped cleanly.
+// Stop shuts the registry down as an operator does (SIGTERM) and checks
+// that it finished cleanly: exit status 0, which a race-detector build
+// also reports only when it saw no data race.
 func (r *testRegistry) Stop() {
 	if r.stopped {
 		return
 	}
 	r.stopped = true
-	r.cancel()
+	r.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-r.done:
 		if err != nil {
 			r.t.Errorf("registry stopped with error: %v", err)
 		}
 	case <-time.After(60 * time.Second):
+		r.cmd.Process.Kill()
+		<-r.done
 		r.t.Errorf("registry did not stop in time")
 	}
 	if r.t.Failed() {
@@ -138,6 +272,14 @@ func (r *testRegistry) Stop() {
 
 // Logs returns what the registry logged so far.
 func (r *testRegistry) Logs() string { return r.logs.String() }
+
+// runCommand runs a dryad-registry command with the registry's settings
+// (quieter logs) and returns its exit status and output.
+func (r *testRegistry) runCommand(args ...string) (int, string, string) {
+	r.t.Helper()
+	env := append(append([]string(nil), r.Env...), "LOG_LEVEL=warn")
+	return invocation{Env: env}.run(r.t, args...)
+}
 
 // response is a finished HTTP exchange.
 type response struct {
@@ -247,8 +389,9 @@ func (r *testRegistry) publishMultipart(token, filename string, archive []byte) 
 	return r.do("POST", "/api/upload", token, buf.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
-// pkg builds a package archive: a manifest from name, version and extra
-// fields, plus files; prefix puts everything inside one top-level folder.
+// pkg is a package archive to publish: a manifest from name, version and
+// extra fields, plus files; prefix puts everything inside one top-level
+// folder. It is testenv.Package with short field names.
 type pkg struct {
 	name, version string
 	fields        map[string]any
@@ -258,100 +401,24 @@ type pkg struct {
 
 func (p pkg) archive(t testing.TB) []byte {
 	t.Helper()
-	m := map[string]any{"name": p.name, "version": p.version, "description": "the " + p.name + " package", "dependencies": map[string]string{}}
-	for k, v := range p.fields {
-		m[k] = v
-	}
-	mj, _ := json.MarshalIndent(m, "", "  ")
-	files := map[string]string{"oaklibs.json": string(mj), "lib/" + p.name + ".dryad": "export fn hello() { print(\"" + p.name + "\") }\n"}
-	for k, v := range p.files {
-		files[k] = v
-	}
-	return tarGz(t, p.prefix, files)
+	return testenv.Package{Name: p.name, Version: p.version, Fields: p.fields, Files: p.files, Prefix: p.prefix}.Archive(t)
 }
 
-// tarGz writes files (sorted, in a random-looking but fixed way) into a
-// gzip-compressed tar, under prefix when it is not empty.
-func tarGz(t testing.TB, prefix string, files map[string]string) []byte {
+// openStore opens the metadata store of the registry configured by cfg
+// beside the running process, for the tests that look at or change what
+// lies behind the registry's back (an aged row, a secret at rest).
+func openStore(t testing.TB, cfg *config.Config) *sqlstore.DB {
 	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
+	var db *sqlstore.DB
+	var err error
+	if cfg.DatabaseURL == "" {
+		db, err = sqlite.Open(t.Context(), filepath.Join(cfg.DataDir, "registry.db"))
+	} else {
+		db, err = postgres.Open(t.Context(), cfg.DatabaseURL)
 	}
-	sort.Sort(sort.Reverse(sort.StringSlice(names)))
-	if prefix != "" {
-		tw.WriteHeader(&tar.Header{Name: prefix + "/", Typeflag: tar.TypeDir, Mode: 0o775, ModTime: time.Now()})
-	}
-	for _, n := range names {
-		full := n
-		if prefix != "" {
-			full = prefix + "/" + n
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: full, Mode: 0o664, Size: int64(len(files[n])), ModTime: time.Now(), Uid: 1000, Gid: 1000, Uname: "someone"}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(files[n]))
-	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
-}
-
-// untar reads a gzip-compressed tar into a map of path → content (folders
-// get "<dir>").
-func untar(t testing.TB, b []byte) map[string]string {
-	t.Helper()
-	gz, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
-		t.Fatalf("not gzip: %v", err)
+		t.Fatalf("opening the metadata store: %v", err)
 	}
-	tr := tar.NewReader(gz)
-	out := map[string]string{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not tar: %v", err)
-		}
-		if h.Typeflag == tar.TypeDir {
-			out[strings.TrimSuffix(h.Name, "/")] = "<dir>"
-			continue
-		}
-		c, _ := io.ReadAll(tr)
-		out[h.Name] = string(c)
-	}
-	return out
-}
-
-var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
-)
-
-// registryBinary builds the dryad-registry binary once per test run, for
-// tests of the process itself (exit statuses, signals).
-func registryBinary(t testing.TB) string {
-	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dryad-registry-bin-")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binaryPath = filepath.Join(dir, "dryad-registry")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
-	}
-	return binaryPath
+	t.Cleanup(func() { db.Close() })
+	return db
 }

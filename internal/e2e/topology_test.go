@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -417,7 +417,7 @@ func TestNginxTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	policies := map[string]ratelimit.Policy{}
-	for _, p := range limitTable(cfg).All() {
+	for _, p := range ratelimit.NewTable(ratelimit.Rates{Install: cfg.InstallRateLimit, API: cfg.APIRateLimit, Upload: cfg.UploadRateLimit}).All() {
 		policies[p.Name] = p
 	}
 	zones := regexp.MustCompile(`limit_req_zone \$dryad_(\w+)_client\s+zone=(\w+):\w+\s+rate=(\d+)r/s;`).FindAllStringSubmatch(string(tmpl), -1)

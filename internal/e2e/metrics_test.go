@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -74,6 +74,9 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	r.expect(201, "POST", "/api/upload", tok, pkg{name: "counted", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 	r.expect(400, "POST", "/api/upload", tok, []byte("not a gzip stream"), "Content-Type", "application/gzip")
 	r.expect(409, "POST", "/api/upload", tok, pkg{name: "counted", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	// The git worker's commit changes the package's document once more
+	// (its git_commit): read after it, so that the second read hits.
+	r.waitQueueEmpty()
 	r.expect(200, "GET", "/api/packages/counted", "", nil)
 	r.expect(200, "GET", "/api/packages/counted", "", nil)
 	r.expect(200, "GET", "/packages/counted/1.0.0.tar.gz", "", nil)

@@ -1,11 +1,10 @@
-package main
+package e2e
 
 import (
 	"archive/tar"
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,28 +48,10 @@ func remoteRefs(t testing.TB, remote string) map[string]string {
 	return refs
 }
 
-// eventually polls cond until it holds, failing the test with what cond
-// last said after a generous deadline. Polling is how the tests wait for
-// the asynchronous git worker; no timing is asserted.
-func eventually(t testing.TB, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last state: %s", what, state)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 // waitRefs waits until the remote's refs are exactly want.
 func waitRefs(t testing.TB, remote string, want map[string]string) {
 	t.Helper()
-	eventually(t, "refs of "+remote, func() (bool, string) {
+	testenv.Eventually(t, "refs of "+remote, func() (bool, string) {
 		got := remoteRefs(t, remote)
 		return fmt.Sprint(got) == fmt.Sprint(want), fmt.Sprint(got)
 	})
@@ -107,7 +88,7 @@ func (r *testRegistry) gitCommit(name, version string) string {
 // waitQueueEmpty waits until the git worker has nothing left to do.
 func (r *testRegistry) waitQueueEmpty() {
 	r.t.Helper()
-	eventually(r.t, "an empty git queue", func() (bool, string) {
+	testenv.Eventually(r.t, "an empty git queue", func() (bool, string) {
 		_, info := r.gitHealth()
 		return info["queue"] == float64(0), fmt.Sprint(info)
 	})
@@ -178,7 +159,7 @@ func TestGitServer(t *testing.T) {
 			published[p.version] = at
 		}
 		remote := r.URL + "/git/demo.git"
-		eventually(t, "four tags", func() (bool, string) {
+		testenv.Eventually(t, "four tags", func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			return len(refs) == 5, fmt.Sprint(refs)
 		})
@@ -246,7 +227,7 @@ func TestGitServer(t *testing.T) {
 		if res := r.publish(tok, pkg{name: "demo", version: "2.1.0"}.archive(t)); res.Status != 201 {
 			t.Fatalf("publish 2.1.0: %d %s", res.Status, res.Body)
 		}
-		eventually(t, "v2.1.0 on main", func() (bool, string) {
+		testenv.Eventually(t, "v2.1.0 on main", func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			return refs["refs/tags/v2.1.0"] != "" && refs["refs/heads/main"] == refs["refs/tags/v2.1.0"], fmt.Sprint(refs)
 		})
@@ -280,13 +261,13 @@ func TestGitServer(t *testing.T) {
 
 		// Yanking the latest moves main back; yanking keeps the tag.
 		r.expect(200, "PUT", "/api/packages/demo/versions/2.1.0/yank", tok, nil)
-		eventually(t, "main back at 2.0.0", func() (bool, string) {
+		testenv.Eventually(t, "main back at 2.0.0", func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			return refs["refs/heads/main"] == commits["2.0.0"] && refs["refs/tags/v2.1.0"] == commits["2.1.0"], fmt.Sprint(refs)
 		})
 		// Deleting a version removes its tag and nothing else.
 		r.expect(200, "DELETE", "/api/packages/demo/versions/1.1.0", tok, nil)
-		eventually(t, "v1.1.0 deleted", func() (bool, string) {
+		testenv.Eventually(t, "v1.1.0 deleted", func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			_, ok := refs["refs/tags/v1.1.0"]
 			return !ok && len(refs) == 5, fmt.Sprint(refs)
@@ -295,7 +276,7 @@ func TestGitServer(t *testing.T) {
 		if res := r.publish(tok, pkg{name: "demo", version: "1.2.0"}.archive(t)); res.Status != 201 {
 			t.Fatalf("publish 1.2.0: %d %s", res.Status, res.Body)
 		}
-		eventually(t, "v1.2.0", func() (bool, string) {
+		testenv.Eventually(t, "v1.2.0", func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			commits["1.2.0"] = refs["refs/tags/v1.2.0"]
 			return commits["1.2.0"] != "", fmt.Sprint(refs)
@@ -349,25 +330,6 @@ func mustGitRunBytes(t testing.TB, dir string, args ...string) []byte {
 	return out
 }
 
-// runCommand runs a dryad-registry command in-process with the registry's
-// configuration and returns its exit status and output.
-func (r *testRegistry) runCommand(args ...string) (int, string, string) {
-	r.t.Helper()
-	c := r.Config
-	environ := []string{"DATA_DIR=" + c.DataDir, "GIT_DIR=" + c.GitDir, "JWT_SECRET=" + c.JWTSecret,
-		"BCRYPT_COST=4", "LOG_LEVEL=warn", "DOMAIN=" + c.Domain}
-	for k, v := range map[string]string{"DATABASE_URL": c.DatabaseURL, "GIT_MIRROR_URL": c.GitMirrorURL,
-		"GITEA_URL": c.GiteaURL, "GITEA_TOKEN": c.GiteaToken} {
-		if v != "" {
-			environ = append(environ, k+"="+v)
-		}
-	}
-	var stdout, stderr bytes.Buffer
-	env := &environment{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: environ, workDir: r.t.TempDir()}
-	code := run(context.Background(), env, args)
-	return code, stdout.String(), stderr.String()
-}
-
 // TestGitPublishWhileUnwritable publishes while the git folder cannot be
 // written (at start, and again later): the publish succeeds, the health
 // check says why git fails, and the commit appears once the folder is back.
@@ -387,7 +349,7 @@ func TestGitPublishWhileUnwritable(t *testing.T) {
 		t.Errorf("git check with an unwritable folder: %s", status)
 	}
 	failing := func(what string) {
-		eventually(t, what, func() (bool, string) {
+		testenv.Eventually(t, what, func() (bool, string) {
 			status, info := r.gitHealth()
 			n, _ := info["failing_jobs"].(float64)
 			return status == "failing" && n >= 1, fmt.Sprint(status, info)
@@ -412,7 +374,7 @@ func TestGitPublishWhileUnwritable(t *testing.T) {
 	}
 	remote := r.URL + "/git/demo.git"
 	var first string
-	eventually(t, "the commit of 1.0.0", func() (bool, string) {
+	testenv.Eventually(t, "the commit of 1.0.0", func() (bool, string) {
 		first = r.gitCommit("demo", "1.0.0")
 		refs := remoteRefs(t, remote)
 		return first != "" && refs["refs/tags/v1.0.0"] == first && refs["refs/heads/main"] == first, fmt.Sprint(first, refs)
@@ -437,7 +399,7 @@ func TestGitPublishWhileUnwritable(t *testing.T) {
 	if err := os.Rename(away, gitDir); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the commit of 1.1.0", func() (bool, string) {
+	testenv.Eventually(t, "the commit of 1.1.0", func() (bool, string) {
 		c := r.gitCommit("demo", "1.1.0")
 		refs := remoteRefs(t, remote)
 		return c != "" && refs["refs/tags/v1.1.0"] == c && refs["refs/heads/main"] == c, fmt.Sprint(c, refs)
@@ -479,7 +441,7 @@ func TestGitMirror(t *testing.T) {
 			if !gitea {
 				// No repository on the mirror yet: the push fails, and
 				// the health report says so.
-				eventually(t, "the mirror failure in /api/health", func() (bool, string) {
+				testenv.Eventually(t, "the mirror failure in /api/health", func() (bool, string) {
 					_, info := r.gitHealth()
 					m, _ := info["mirror"].(map[string]any)
 					failing, _ := m["failing"].([]any)
@@ -499,13 +461,13 @@ func TestGitMirror(t *testing.T) {
 					t.Errorf("admin view of a failing mirror: %v", st)
 				}
 				r.expect(403, "GET", "/api/admin/packages/demo", tok, nil)
-				eventually(t, "1.0.1 committed while the mirror fails", func() (bool, string) {
+				testenv.Eventually(t, "1.0.1 committed while the mirror fails", func() (bool, string) {
 					refs := remoteRefs(t, remote)
 					return refs["refs/heads/main"] != "" && refs["refs/heads/main"] == refs["refs/tags/v1.0.1"], fmt.Sprint(refs)
 				})
 				testenv.MustGit(t, "", "init", "--quiet", "--bare", mirror)
 			}
-			eventually(t, "the mirror to catch up", func() (bool, string) {
+			testenv.Eventually(t, "the mirror to catch up", func() (bool, string) {
 				local := remoteRefs(t, remote)
 				got := remoteRefs(t, mirror)
 				return len(local) >= 2 && fmt.Sprint(got) == fmt.Sprint(local), fmt.Sprint(got, local)
@@ -516,7 +478,7 @@ func TestGitMirror(t *testing.T) {
 				t.Fatalf("publish: %d %s", res.Status, res.Body)
 			}
 			v11 := ""
-			eventually(t, "1.1.0 on the mirror", func() (bool, string) {
+			testenv.Eventually(t, "1.1.0 on the mirror", func() (bool, string) {
 				v11 = r.gitCommit("demo", "1.1.0")
 				got := remoteRefs(t, mirror)
 				return v11 != "" && got["refs/tags/v1.1.0"] == v11 && got["refs/heads/main"] == v11, fmt.Sprint(got)
@@ -524,7 +486,7 @@ func TestGitMirror(t *testing.T) {
 			r.expect(200, "PUT", "/api/packages/demo/versions/1.1.0/yank", tok, nil)
 			latest := r.expect(200, "GET", "/api/packages/demo", "", nil).JSON(t)["latest"].(string)
 			back := r.gitCommit("demo", latest)
-			eventually(t, "main back at "+latest+" on the mirror", func() (bool, string) {
+			testenv.Eventually(t, "main back at "+latest+" on the mirror", func() (bool, string) {
 				got := remoteRefs(t, mirror)
 				return back != "" && got["refs/heads/main"] == back && got["refs/tags/v1.1.0"] == v11, fmt.Sprint(got)
 			})
@@ -635,12 +597,8 @@ func TestGitMirrorSettingsStopTheStart(t *testing.T) {
 			for k, v := range tt.env {
 				environ = append(environ, k+"="+v)
 			}
-			var out bytes.Buffer
-			env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out, environ: environ, workDir: t.TempDir()}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if code := run(ctx, env, []string{"serve"}); code != 2 || !strings.Contains(out.String(), tt.want) {
-				t.Errorf("exit %d, want 2 with %q:\n%s", code, tt.want, out.String())
+			if code, out, errOut := (invocation{Env: environ}).run(t, "serve"); code != 2 || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d, want 2 with %q:\n%s%s", code, tt.want, out, errOut)
 			}
 		})
 	}
@@ -660,14 +618,14 @@ func TestGitYanksAndDeletes(t *testing.T) {
 		}
 	}
 	var v1, v2 string
-	eventually(t, "two tags", func() (bool, string) {
+	testenv.Eventually(t, "two tags", func() (bool, string) {
 		refs := remoteRefs(t, remote)
 		v1, v2 = refs["refs/tags/v1.0.0"], refs["refs/tags/v2.0.0"]
 		return len(refs) == 3 && v1 != "" && refs["refs/heads/main"] == v2, fmt.Sprint(refs)
 	})
 	mainAt := func(what, want string) {
 		t.Helper()
-		eventually(t, what, func() (bool, string) {
+		testenv.Eventually(t, what, func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			return refs["refs/heads/main"] == want && len(refs) == 3, fmt.Sprint(refs)
 		})
@@ -686,7 +644,7 @@ func TestGitYanksAndDeletes(t *testing.T) {
 
 	// A deleted package has no repository.
 	r.expect(200, "DELETE", "/api/packages/demo", tok, nil)
-	eventually(t, "the repository to go", func() (bool, string) {
+	testenv.Eventually(t, "the repository to go", func() (bool, string) {
 		res := r.do("GET", "/git/demo.git/info/refs?service=git-upload-pack", "", nil)
 		return res.Status == 404, fmt.Sprint(res.Status)
 	})
@@ -696,7 +654,7 @@ func TestGitYanksAndDeletes(t *testing.T) {
 		t.Fatalf("publish 3.0.0: %d %s", res.Status, res.Body)
 	}
 	var v3 string
-	eventually(t, "3.0.0 alone", func() (bool, string) {
+	testenv.Eventually(t, "3.0.0 alone", func() (bool, string) {
 		refs := remoteRefs(t, remote)
 		v3 = refs["refs/tags/v3.0.0"]
 		return len(refs) == 2 && v3 != "" && refs["refs/heads/main"] == v3, fmt.Sprint(refs)
@@ -810,7 +768,7 @@ func TestGitMissingAtStart(t *testing.T) {
 	stop()
 
 	r, _ = startBinary(t, []string{"DATA_DIR=" + data, "PATH=" + os.Getenv("PATH")})
-	eventually(t, "the queued commit", func() (bool, string) {
+	testenv.Eventually(t, "the queued commit", func() (bool, string) {
 		c := r.gitCommit("demo", "1.0.0")
 		refs := remoteRefs(t, r.URL+"/git/demo.git")
 		return c != "" && refs["refs/tags/v1.0.0"] == c, fmt.Sprint(c, refs)
@@ -831,7 +789,7 @@ func TestGitLostRepositoryIsRemade(t *testing.T) {
 		}
 	}
 	r.expect(200, "DELETE", "/api/packages/demo/versions/1.0.0", tok, nil)
-	eventually(t, "v1.1.0 alone", func() (bool, string) {
+	testenv.Eventually(t, "v1.1.0 alone", func() (bool, string) {
 		refs := remoteRefs(t, remote)
 		return len(refs) == 2 && refs["refs/tags/v1.1.0"] != "", fmt.Sprint(refs)
 	})
@@ -847,7 +805,7 @@ func TestGitLostRepositoryIsRemade(t *testing.T) {
 		t.Fatalf("publish 1.2.0: %d %s", res.Status, res.Body)
 	}
 	var v12 string
-	eventually(t, "1.2.0 on the remade history", func() (bool, string) {
+	testenv.Eventually(t, "1.2.0 on the remade history", func() (bool, string) {
 		refs := remoteRefs(t, remote)
 		v12 = refs["refs/tags/v1.2.0"]
 		return v12 != "" && refs["refs/heads/main"] == v12, fmt.Sprint(refs)

@@ -1,9 +1,7 @@
-package main
+package e2e
 
 import (
-	"database/sql"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
-	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/store"
 )
 
@@ -388,12 +385,7 @@ func TestSecretsNeverStoredOrShown(t *testing.T) {
 				t.Fatal("no database files found")
 			}
 		} else {
-			a, err := openApp(t.Context(), r.Config, logging.New(r.Config, io.Discard), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			db := a.store.(interface{ WriteDB() *sql.DB }).WriteDB()
+			db := openStore(t, r.Config).WriteDB()
 			for _, table := range []string{"users", "api_tokens", "sessions", "packages", "versions", "audit_events"} {
 				rows, err := db.Query(`SELECT row_to_json(t)::text FROM ` + table + ` t`)
 				if err != nil {

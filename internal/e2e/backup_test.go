@@ -1,10 +1,9 @@
-package main
+package e2e
 
 import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/config"
-	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
@@ -54,10 +52,7 @@ func opsCommand(t *testing.T, tg target, args ...string) (int, string, string) {
 	if tg.DatabaseURL != "" {
 		environ = append(environ, "DATABASE_URL="+tg.DatabaseURL)
 	}
-	var stdout, stderr testenv.Buffer
-	env := &environment{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: environ, workDir: t.TempDir()}
-	code := run(context.Background(), env, args)
-	return code, stdout.String(), stderr.String()
+	return invocation{Env: environ}.run(t, args...)
 }
 
 // mustCommand runs a command that must succeed and returns its output.
@@ -401,12 +396,7 @@ func TestRestoreRefusals(t *testing.T) {
 		if len(files) != 0 {
 			t.Errorf("target holds archives after a refused restore: %v", files)
 		}
-		a, err := openApp(t.Context(), mustConfig(t, tg), logging.New(mustConfig(t, tg), io.Discard), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		if n, _ := a.store.CountUsers(t.Context()); n != 0 {
+		if n, _ := openStore(t, mustConfig(t, tg)).CountUsers(t.Context()); n != 0 {
 			t.Errorf("target holds %d users after a refused restore", n)
 		}
 	}

@@ -1,10 +1,9 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dryad-lang/registry/internal/logging"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
 
@@ -89,7 +87,7 @@ func TestOakInstallPath(t *testing.T) {
 			t.Fatalf("downloaded bytes do not match checksum/file_size")
 		}
 		// 5. Files at the root of the archive, whatever the upload layout.
-		files := untar(t, got)
+		files := testenv.Untar(t, got)
 		for _, want := range []string{"oaklibs.json", "lib/mylib.dryad", "src/main.dryad", "README.md"} {
 			if _, ok := files[want]; !ok {
 				t.Errorf("archive lacks %s at its root: %v", want, keys(files))
@@ -165,12 +163,12 @@ func TestPublishRules(t *testing.T) {
 		}{
 			{"no credentials", "", pkg{name: "x1", version: "1.0.0"}.archive(t), 401, "Bearer"},
 			{"not gzip", alice, []byte("this is not an archive"), 400, "gzip"},
-			{"no manifest", alice, tarGz(t, "", map[string]string{"README.md": "hi"}), 400, "oaklibs.json"},
+			{"no manifest", alice, testenv.TarGz(t, "", map[string]string{"README.md": "hi"}), 400, "oaklibs.json"},
 			{"bad name", alice, pkg{name: "Bad Name", version: "1.0.0"}.archive(t), 400, "name"},
 			{"reserved name", alice, pkg{name: "admin", version: "1.0.0"}.archive(t), 400, "reserved"},
 			{"bad version", alice, pkg{name: "x2", version: "v1.0"}.archive(t), 400, "version"},
 			{"four-part version", alice, pkg{name: "x2", version: "1.0.0.0"}.archive(t), 400, "version"},
-			{"path traversal", alice, tarGz(t, "", map[string]string{"oaklibs.json": `{"name":"x3","version":"1.0.0"}`, "../evil": "x"}), 400, ".."},
+			{"path traversal", alice, testenv.TarGz(t, "", map[string]string{"oaklibs.json": `{"name":"x3","version":"1.0.0"}`, "../evil": "x"}), 400, ".."},
 			{"too large", alice, bigArchive, 413, "limit"},
 			{"republish", alice, pkg{name: "base", version: "1.0.0"}.archive(t), 409, "immutable"},
 			{"republish with build metadata", alice, pkg{name: "base", version: "1.0.0+build.2"}.archive(t), 409, "already exists"},
@@ -402,15 +400,10 @@ func testDeleteWindow(t *testing.T, engine string) {
 	alice := r.signUp("alice")
 	r.expect(201, "POST", "/api/upload", alice, pkg{name: "old", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 	// Age the version in the database.
-	a, err := openApp(t.Context(), r.Config, logging.New(r.Config, io.Discard), nil)
-	if err != nil {
+	db := openStore(t, r.Config)
+	if _, err := db.WriteDB().Exec(`UPDATE versions SET published_at = $1`, time.Now().UTC().Add(-100*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	db := a.store.(interface{ WriteDB() *sql.DB }).WriteDB()
-	if _, err := db.Exec(`UPDATE versions SET published_at = $1`, time.Now().UTC().Add(-100*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	a.Close()
 	res := r.expect(409, "DELETE", "/api/packages/old/versions/1.0.0", alice, nil)
 	if !strings.Contains(string(res.Body), "72 hours") || !strings.Contains(string(res.Body), "Yank") {
 		t.Errorf("409 message: %s", res.Body)
@@ -425,11 +418,9 @@ func testDeleteWindow(t *testing.T, engine string) {
 // ensureAdmin promotes a user with the create-admin command.
 func ensureAdmin(t *testing.T, r *testRegistry, username string) {
 	t.Helper()
-	var out testenv.Buffer
-	env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &out, workDir: r.DataDir,
-		environ: []string{"DATA_DIR=" + r.DataDir, "DATABASE_URL=" + r.Config.DatabaseURL, "JWT_SECRET=" + r.Config.JWTSecret, "BCRYPT_COST=4"}}
-	if code := run(t.Context(), env, []string{"create-admin", "--username", username}); code != 0 {
-		t.Fatalf("create-admin: exit %d\n%s", code, out.String())
+	env := []string{"DATA_DIR=" + r.DataDir, "DATABASE_URL=" + r.Config.DatabaseURL, "JWT_SECRET=" + r.Config.JWTSecret, "BCRYPT_COST=4"}
+	if code, out, errOut := (invocation{Dir: r.DataDir, Env: env}).run(t, "create-admin", "--username", username); code != 0 {
+		t.Fatalf("create-admin: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
@@ -507,17 +498,10 @@ func testDownloadCounts(t *testing.T, engine string) {
 	}
 	// While running, counts reach the stats within the flush interval.
 	r.expect(200, "GET", "/packages/counted/1.0.0.tar.gz", "", nil)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.Eventually(t, "the download flushed", func() (bool, string) {
 		st := r.expect(200, "GET", "/api/packages/counted/stats", "", nil).JSON(t)
-		if st["total"].(float64) == 8 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("download not flushed: total %v", st["total"])
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return st["total"].(float64) == 8, fmt.Sprint("total ", st["total"])
+	})
 }
 
 // TestRefusedRepublishKeepsArchive re-uploads a published archive byte for
