@@ -10,82 +10,24 @@ import (
 	"os"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
-// ent describes one entry of a test archive. The zero value of Type is a
+// ent is one entry of a hand-made test archive; the zero Type is a
 // regular file.
-type ent struct {
-	Name     string
-	Body     string
-	Type     byte
-	Mode     int64
-	Link     string
-	PAX      map[string]string
-	Format   tar.Format
-	Size     int64 // overrides len(Body) in the header when non-zero
-	Uid, Gid int
-	Uname    string
-	ModTime  time.Time
-}
+type ent = testenv.Entry
 
-// tarOf writes the entries with archive/tar.
+// tarOf writes the entries, in the order given, with archive/tar.
 func tarOf(t testing.TB, ents []ent) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range ents {
-		typ := e.Type
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		mode := e.Mode
-		if mode == 0 {
-			mode = 0o644
-			if typ == tar.TypeDir {
-				mode = 0o755
-			}
-		}
-		mt := e.ModTime
-		if mt.IsZero() {
-			mt = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-		}
-		h := &tar.Header{
-			Name: e.Name, Typeflag: typ, Mode: mode, Linkname: e.Link,
-			PAXRecords: e.PAX, Format: e.Format, ModTime: mt,
-			Uid: e.Uid, Gid: e.Gid, Uname: e.Uname,
-		}
-		if typ == tar.TypeReg {
-			h.Size = int64(len(e.Body))
-		}
-		if typ == tar.TypeXGlobalHeader {
-			h = &tar.Header{Name: e.Name, Typeflag: typ, PAXRecords: e.PAX}
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatalf("writing test header %q: %v", e.Name, err)
-		}
-		if typ == tar.TypeReg {
-			if _, err := io.WriteString(tw, e.Body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testenv.Tar(t, ents...)
 }
 
 // gz compresses data as one gzip member.
 func gz(t testing.TB, data []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(data)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testenv.Gzip(t, data)
 }
 
 // tgz is gz(tarOf(ents)).
