@@ -32,7 +32,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, env, cfg, nil)
+	return serve(ctx, env, cfg)
 }
 
 // limitTable is the rate-limit policy of the configured rates.
@@ -40,9 +40,10 @@ func limitTable(cfg *config.Config) ratelimit.Table {
 	return ratelimit.NewTable(ratelimit.Rates{Install: cfg.InstallRateLimit, API: cfg.APIRateLimit, Upload: cfg.UploadRateLimit})
 }
 
-// serve runs the registry until ctx ends. When ready is not nil it receives
-// the listening address once the server accepts connections.
-func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan<- string) error {
+// serve runs the registry until ctx ends. Once it accepts connections it
+// logs "dryad-registry serving" with its address (with PORT=0, the only
+// place that tells which port it got).
+func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 	log, closeLog := logging.NewServer(cfg, env.stderr)
 	defer closeLog()
 	for _, v := range cfg.Ignored {
@@ -105,9 +106,6 @@ func serve(ctx context.Context, env *environment, cfg *config.Config, ready chan
 	}
 	defer stopMetrics()
 	log.Info("dryad-registry serving", "url", "http://"+l.Addr().String(), "version", version, "data_dir", cfg.DataDir)
-	if ready != nil {
-		ready <- l.Addr().String()
-	}
 
 	// Background work stops after the server has finished its requests, so
 	// the final download flush counts every download served.

@@ -642,7 +642,9 @@ func TestProductionTopology(t *testing.T) {
 			return string(out), err
 		}
 		repo := edgeURL + "/git/topo.git"
-		// The version commits are written by a background worker.
+		// The version commits are written by a background worker, after
+		// those of the 500 dependencies published first.
+		a.waitQueueEmpty()
 		var refs string
 		waitFor(t, 30*time.Second, "tag v1.1.0 in "+repo, func() bool {
 			refs, _ = git("ls-remote", repo)
