@@ -166,7 +166,7 @@ func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version
 		if version != "" {
 			to = versionURL(v.Name, v.Version.Version)
 		}
-		http.Redirect(rw, r, to, http.StatusMovedPermanently)
+		httpx.Redirect(rw, r, to, http.StatusMovedPermanently)
 		return nil
 	}
 	d := packageData{packageView: v, Readme: template.HTML(v.ReadmeHTML), Versioned: version != "", CloneURL: gitURL(r, v.Name),
@@ -218,7 +218,7 @@ type filesData struct {
 // filesRoot redirects /packages/{name}/{version}/files to the listing of
 // the package root.
 func (w *Web) filesRoot(rw http.ResponseWriter, r *http.Request) error {
-	http.Redirect(rw, r, filesURL(r.PathValue("name"), r.PathValue("version"), ""), http.StatusMovedPermanently)
+	httpx.Redirect(rw, r, filesURL(r.PathValue("name"), r.PathValue("version"), ""), http.StatusMovedPermanently)
 	return nil
 }
 
@@ -235,7 +235,7 @@ func (w *Web) files(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a.IsDir && p != "" && !strings.HasSuffix(p, "/") {
-		http.Redirect(rw, r, filesURL(a.Package, a.Version, a.Path)+"/", http.StatusMovedPermanently)
+		httpx.Redirect(rw, r, filesURL(a.Package, a.Version, a.Path)+"/", http.StatusMovedPermanently)
 		return nil
 	}
 	d := filesData{ArchivePath: a}

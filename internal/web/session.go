@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/auth"
@@ -174,20 +173,11 @@ func setFlash(rw http.ResponseWriter, r *http.Request, kind, text string) {
 
 // redirect answers a form post with 303 to a page of this site.
 func redirect(rw http.ResponseWriter, r *http.Request, to string) {
-	http.Redirect(rw, r, to, http.StatusSeeOther)
+	httpx.Redirect(rw, r, to, http.StatusSeeOther)
 }
 
-// localPath returns next when it is a path on this site (never another
-// host: "//evil.example" and "/\evil.example" are refused), else def.
-func localPath(next, def string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return def
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Host != "" || u.Scheme != "" {
-		return def
-	}
-	return next
-}
+// localPath returns next when a redirect to it stays on this site (see
+// httpx.LocalTarget), else def.
+func localPath(next, def string) string { return httpx.LocalTarget(next, def) }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -258,7 +258,7 @@ func (w *Web) WriteError(rw http.ResponseWriter, r *http.Request, err error) {
 			"request_id", httpx.RequestID(r.Context()))
 	}
 	if kind == errs.Unauthenticated && r.Method == http.MethodGet && stateOf(r).user == nil {
-		http.Redirect(rw, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		redirect(rw, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()))
 		return
 	}
 	if d, ok := errs.RetryAfter(err); ok {
