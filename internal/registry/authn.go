@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,7 +168,7 @@ func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenReq
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.store.ListTokens(ctx, p.UserID)
+	live, err := s.liveTokens(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,19 +196,28 @@ func (s *Service) Tokens(ctx context.Context, p *auth.Principal) ([]Token, error
 	if err := requireLogin(p, "list API tokens"); err != nil {
 		return nil, err
 	}
-	ts, err := s.store.ListTokens(ctx, p.UserID)
+	ts, err := s.liveTokens(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
 	out := []Token{}
-	now := s.utcNow()
 	for i := range ts {
-		if ts[i].ExpiresAt != nil && !now.Before(*ts[i].ExpiresAt) {
-			continue
-		}
 		out = append(out, newToken(&ts[i]))
 	}
 	return out, nil
+}
+
+// liveTokens are a user's tokens neither revoked nor expired: the ones the
+// user sees, and the ones the limit on tokens counts.
+func (s *Service) liveTokens(ctx context.Context, userID int64) ([]store.Token, error) {
+	ts, err := s.store.ListTokens(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.utcNow()
+	return slices.DeleteFunc(ts, func(t store.Token) bool {
+		return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)
+	}), nil
 }
 
 // RevokeToken revokes one of the caller's tokens at once.

@@ -79,6 +79,11 @@ func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name stri
 		if err := s.requireOwner(ctx, tx, p, pk); err != nil {
 			return err
 		}
+		// A deleted package's name stays with its last owners: nobody
+		// joins or leaves them any more.
+		if pk.DeletedAt != nil {
+			return errs.Errorf(errs.Gone, "package %q was deleted; its owners can no longer change", pk.Name)
+		}
 		now := s.utcNow()
 		for _, un := range usernames {
 			u, err := tx.GetUserByName(ctx, strings.TrimSpace(un))
