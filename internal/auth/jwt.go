@@ -34,8 +34,9 @@ type Claims struct {
 	Username string
 	Role     Role
 	// CredVersion is the user's credential version when the token was
-	// issued. The store bumps it on password change; a token whose value is
-	// not the user's current one must be refused.
+	// issued. It is bumped on a password change and when the account is
+	// disabled; a token whose value is not the user's current one must be
+	// refused.
 	CredVersion int64
 	IssuedAt    time.Time
 	ExpiresAt   time.Time

@@ -495,7 +495,7 @@ func TestWebAccounts(t *testing.T) {
 	}
 
 	// next= leads back to a page of this site, never elsewhere.
-	for next, want := range map[string]string{"/upload": "/upload", "//evil.example/x": "/dashboard", "https://evil.example": "/dashboard", `/\evil.example`: "/dashboard"} {
+	for next, want := range map[string]string{"/upload": "/upload", "//evil.example/x": "/dashboard", "https://evil.example": "/dashboard", `/\evil.example`: "/dashboard", `/./\evil.example`: "/dashboard", "/\t/evil.example": "/dashboard"} {
 		d := newWebClient(t, r)
 		tok := d.csrf("/login?next=" + url.QueryEscape(next))
 		res := d.post("/login", url.Values{"login": {"carol"}, "password": {"correct-horse-carol"}, "next": {next}, "csrf": {tok}})

@@ -385,9 +385,15 @@ func TestUpdateUser(t *testing.T) {
 	if !checkErr(t, "enable", err, success, "") || u.Disabled {
 		t.Fatalf("enabled: %+v", u)
 	}
-	f.LoginToken("bob")
+	if _, err := f.Service.AuthenticateHeader(ctx, "Bearer "+f.LoginToken("bob")); err != nil {
+		t.Errorf("a new login after enabling: %v", err)
+	}
 	_, err = f.Service.AuthenticateHeader(ctx, "Bearer "+bobToken.Secret)
 	checkErr(t, "revoked token after enabling", err, errs.Unauthenticated, "revoked")
+	// A login token issued before the account was disabled stays refused,
+	// as after a password change.
+	_, err = f.Service.AuthenticateHeader(ctx, "Bearer "+bobJWT)
+	checkErr(t, "login token from before the disabling, after enabling", err, errs.Unauthenticated, "")
 
 	// A role change applies to login tokens already issued.
 	u, err = f.Service.UpdateUser(ctx, root, "alice", registry.UserChange{Role: role("admin")}, ip)

@@ -83,6 +83,10 @@ func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username st
 			u.Disabled = *c.Disabled
 			detail += "disabled=" + strconv.FormatBool(u.Disabled) + " "
 			if u.Disabled {
+				// Like a password change, disabling ends every login
+				// token issued so far: they stay refused once the account
+				// is enabled again.
+				u.CredentialVersion++
 				if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
 					return err
 				}

@@ -49,7 +49,7 @@ func (s *Service) authenticateJWT(ctx context.Context, tok string) (*auth.Princi
 		return nil, errs.New(errs.Forbidden, "this account is disabled; contact the registry's administrators")
 	}
 	if u.CredentialVersion != c.CredVersion {
-		return nil, errs.New(errs.Unauthenticated, "this login token was revoked by a password change; log in again")
+		return nil, errs.New(errs.Unauthenticated, "this login token was revoked by a password change or by disabling the account; log in again")
 	}
 	return &auth.Principal{UserID: u.ID, Username: u.Username, Role: auth.Role(u.Role), Via: auth.ViaJWT}, nil
 }

@@ -72,9 +72,9 @@ type User struct {
 	PasswordHash string
 	Role         string
 	Disabled     bool
-	// CredentialVersion changes whenever the password changes; login tokens
-	// and sessions carry the value they were issued under and are refused
-	// once it differs.
+	// CredentialVersion changes whenever the password changes or the
+	// account is disabled; login tokens and sessions carry the value they
+	// were issued under and are refused once it differs.
 	CredentialVersion int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
