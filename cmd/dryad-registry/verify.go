@@ -21,7 +21,7 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	defer a.Close()
 
 	start := time.Now()
-	res, err := backup.Verify(ctx, a.store, a.blobs, func(p backup.Problem) {
+	res, err := backup.Verify(ctx, a.store, a.blobs, a.cfg.UploadTimeout, func(p backup.Problem) {
 		fmt.Fprintln(env.stdout, p.String())
 	})
 	if err != nil {

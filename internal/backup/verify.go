@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -21,6 +23,9 @@ const (
 	ProblemDamaged = "damaged"
 	// ProblemOrphan: an archive no version refers to.
 	ProblemOrphan = "orphan"
+	// ProblemStaleTemp: a file left in package storage's temp folder by an
+	// upload that a crash interrupted.
+	ProblemStaleTemp = "stale_temp"
 )
 
 // Problem is one disagreement between the metadata and package storage.
@@ -38,6 +43,8 @@ func (p Problem) String() string {
 		return fmt.Sprintf("%s@%s: archive %s is missing from package storage", p.Package, p.Version, p.Checksum)
 	case ProblemDamaged:
 		return fmt.Sprintf("%s@%s: archive %s is damaged: %s", p.Package, p.Version, p.Checksum, p.Detail)
+	case ProblemStaleTemp:
+		return fmt.Sprintf("temp file %s is the leftover of an interrupted upload (the registry removes such files at start and hourly)", p.Detail)
 	default:
 		return fmt.Sprintf("archive %s has no version: %s", p.Checksum, p.Detail)
 	}
@@ -58,11 +65,23 @@ type VerifyResult struct {
 // a hundred bytes per version). An archive found without a version is
 // looked up again at the end, so a publish committing during the run is
 // not reported.
-func Verify(ctx context.Context, st store.Store, blobs blob.Store, report func(Problem)) (VerifyResult, error) {
+//
+// Files in package storage's temp folder older than staleTempAge (the
+// upload timeout) are reported too: no upload still writes them.
+func Verify(ctx context.Context, st store.Store, blobs blob.Store, staleTempAge time.Duration, report func(Problem)) (VerifyResult, error) {
 	var res VerifyResult
+	stale, err := blob.StaleTemp(blobs.TempDir(), time.Now().Add(-staleTempAge))
+	if err != nil {
+		return res, fmt.Errorf("listing package storage's temp folder: %w", err)
+	}
+	for _, f := range stale {
+		res.Problems++
+		report(Problem{Kind: ProblemStaleTemp,
+			Detail: fmt.Sprintf("%s, %d bytes, last written %s", filepath.Join(blobs.TempDir(), f.Name), f.Size, f.ModTime.UTC().Format(time.RFC3339))})
+	}
 	known := map[[sha256.Size]byte]struct{}{}
 	buf := make([]byte, 256<<10)
-	err := st.AllVersions(ctx, func(p *store.Package, v *store.Version) error {
+	err = st.AllVersions(ctx, func(p *store.Package, v *store.Version) error {
 		res.Versions++
 		var key [sha256.Size]byte
 		if b, err := hex.DecodeString(v.Checksum); err == nil && len(b) == sha256.Size {

@@ -270,6 +270,17 @@ func (r *testRegistry) Stop() {
 	}
 }
 
+// Kill stops the registry as a crash does (SIGKILL): no request finishes,
+// no cleanup runs.
+func (r *testRegistry) Kill() {
+	if r.stopped {
+		return
+	}
+	r.stopped = true
+	r.cmd.Process.Kill()
+	<-r.done
+}
+
 // Logs returns what the registry logged so far.
 func (r *testRegistry) Logs() string { return r.logs.String() }
 

@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // verify passes on a healthy registry, and names each problem: the version
@@ -74,4 +80,77 @@ func TestVerify(t *testing.T) {
 			t.Logf("verify output:\n%s", out)
 		}
 	})
+}
+
+// An upload cut short by a crash (SIGKILL) leaves its temp files behind:
+// verify reports them once they are older than the upload timeout, and the
+// next start removes them.
+func TestCrashLeavesNoTempFiles(t *testing.T) {
+	dataDir := t.TempDir()
+	r := startRegistry(t, regOptions{DataDir: dataDir})
+	tok := r.signUp("crasher")
+	tmp := filepath.Join(dataDir, "packages", "tmp")
+
+	// An upload that sends half of a large archive, then waits.
+	big := pkg{name: "big", version: "1.0.0", files: map[string]string{"data.bin": randomText(t, 4<<20)}}.archive(t)
+	body, send := io.Pipe()
+	go func() {
+		send.Write(big[:len(big)/2])
+		// The rest never comes: the server is killed first.
+	}()
+	go func() {
+		req, _ := http.NewRequest("POST", r.URL+"/api/upload", body)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/gzip")
+		req.ContentLength = int64(len(big))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	testenv.Eventually(t, "the upload's temp file", func() (bool, string) {
+		entries, _ := os.ReadDir(tmp)
+		return len(entries) > 0, fmt.Sprint(len(entries), " files")
+	})
+	r.Kill()
+	send.CloseWithError(io.ErrUnexpectedEOF)
+
+	entries, _ := os.ReadDir(tmp)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if len(left) == 0 {
+		t.Fatal("the crash left no temp file to test with")
+	}
+	tg := r.target()
+	// Younger than the upload timeout, they may belong to an upload still
+	// running: not a problem yet.
+	if out := mustCommand(t, tg, "verify"); !strings.Contains(out, "verify: no problems") {
+		t.Errorf("verify with fresh temp files:\n%s", out)
+	}
+	old := time.Now().Add(-301 * time.Second)
+	for _, name := range left {
+		os.Chtimes(filepath.Join(tmp, name), old, old)
+	}
+	code, out, errOut := opsCommand(t, tg, "verify")
+	if code != 1 || strings.Count(out, "is the leftover of an interrupted upload") != len(left) || !strings.Contains(errOut, fmt.Sprintf("%d problems", len(left))) {
+		t.Errorf("verify with stale temp files %v: exit %d\n%s%s", left, code, out, errOut)
+	}
+
+	// The next start removes them.
+	r = startRegistry(t, regOptions{DataDir: dataDir})
+	testenv.Eventually(t, "an empty temp folder", func() (bool, string) {
+		entries, _ := os.ReadDir(tmp)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return len(names) == 0, fmt.Sprint(names)
+	})
+	r.Stop()
+	if out := mustCommand(t, tg, "verify"); !strings.Contains(out, "verify: no problems") {
+		t.Errorf("verify after the restart:\n%s", out)
+	}
+	r2 := startRegistry(t, regOptions{DataDir: dataDir})
+	r2.expect(404, "GET", "/api/packages/big", "", nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/store"
 )
 
@@ -48,14 +49,33 @@ func (s *Service) SweepOrphanArchives(ctx context.Context) (removed int, err err
 	return removed, err
 }
 
+// RemoveStaleTemp removes the files of the archive store's temp folder
+// older than Options.StaleTempAge: what uploads cut short by a crash left
+// there. It returns how many it removed.
+func (s *Service) RemoveStaleTemp(ctx context.Context) (int, error) {
+	age := s.opts.StaleTempAge
+	if age <= 0 {
+		age = time.Hour
+	}
+	removed, err := blob.RemoveStaleTemp(s.blobs.TempDir(), s.now().Add(-age))
+	for _, f := range removed {
+		s.log.InfoContext(ctx, "removed the leftover of an interrupted upload", "file", f.Name, "size", f.Size, "modified", f.ModTime)
+	}
+	return len(removed), err
+}
+
 // RunHousekeeping does the registry's periodic chores every interval until
-// ctx ends, at once first: it removes expired sessions, and archives no
-// version refers to (at the second sweep that finds them).
+// ctx ends, at once first (so at start too): it removes expired sessions,
+// the temp files of interrupted uploads, and archives no version refers to
+// (at the second sweep that finds them).
 func (s *Service) RunHousekeeping(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		s.CleanSessions(ctx)
+		if _, err := s.RemoveStaleTemp(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("removing the temp files of interrupted uploads", "err", err)
+		}
 		if n, err := s.SweepOrphanArchives(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("sweeping unreferenced archives", "err", err)
 		} else if n > 0 {

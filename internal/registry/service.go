@@ -38,6 +38,10 @@ type Options struct {
 
 	// MaxPackageSize bounds an upload, in bytes.
 	MaxPackageSize int64
+	// StaleTempAge is the age past which a file in the archive store's
+	// temp folder is the leftover of an interrupted upload (the upload
+	// timeout: no upload writes for longer); an hour when zero.
+	StaleTempAge time.Duration
 	// ArchiveLimits bound what an archive may contain.
 	ArchiveLimits archive.Limits
 	// SessionTimeout is the lifetime of login tokens and web sessions.

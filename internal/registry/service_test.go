@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +116,26 @@ func errString(err error) string {
 		return "present"
 	}
 	return err.Error()
+}
+
+// RemoveStaleTemp removes what interrupted uploads left in the temp folder
+// (older than StaleTempAge) and leaves the files of uploads in progress.
+func TestRemoveStaleTemp(t *testing.T) {
+	ctx := context.Background()
+	f := registrytest.New(t, func(o *registry.Options) { o.StaleTempAge = 5 * time.Minute })
+	dir := f.Blobs.TempDir()
+	for name, age := range map[string]time.Duration{"blob-crashed": 6 * time.Minute, ".archive-spool-crashed": time.Hour, "blob-running": time.Minute} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("partial upload"), 0o600)
+		at := f.Clock.Now().Add(-age)
+		os.Chtimes(p, at, at)
+	}
+	n, err := f.Service.RemoveStaleTemp(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveStaleTemp = %d, %v; want 2", n, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "blob-running" {
+		t.Errorf("left: %v, want blob-running alone", entries)
+	}
 }
