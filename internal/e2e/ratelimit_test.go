@@ -216,14 +216,18 @@ func TestRateLimitsSharedAcrossInstances(t *testing.T) {
 	b.expect(200, "GET", "/api/auth/profile", alice, nil)
 	checkRetryWithin(t, a.expect(429, "GET", "/api/auth/profile", alice, nil), 20)
 
-	// Five wrong passwords for bob on A, each from another address so that
-	// the per-address API limit does not stop them first...
-	for i := 1; i <= 5; i++ {
+	// Twenty wrong passwords for bob on A, each from another address so
+	// that neither the per-address API limit nor the per-pair login limit
+	// stops them first...
+	for i := 1; i <= 20; i++ {
 		a.expect(401, "POST", "/api/auth/login", "", map[string]string{"username": "bob", "password": "wrong password " + strconv.Itoa(i)},
 			"X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i))
 	}
-	// ...and B refuses even the right one for a while.
+	// ...and B refuses even the right one from an address that failed on
+	// the account, while bob's own address still logs in.
 	res := b.expect(429, "POST", "/api/auth/login", "", map[string]string{"username": "bob", "password": "correct-horse-bob"},
-		"X-Forwarded-For", "192.0.2.99")
+		"X-Forwarded-For", "192.0.2.3")
+	b.expect(200, "POST", "/api/auth/login", "", map[string]string{"username": "bob", "password": "correct-horse-bob"},
+		"X-Forwarded-For", "198.51.100.77")
 	checkRateLimited(t, res)
 }

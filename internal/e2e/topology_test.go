@@ -853,7 +853,7 @@ func checkRateLimited(t testing.TB, res *response) {
 }
 
 // limitNamed finds the name of a limit of the policy table in a message.
-var limitNamed = regexp.MustCompile(`the (install|api|upload|webform|login:acct|login:ip) limit`)
+var limitNamed = regexp.MustCompile(`the (install|api|upload|webform|login:pair|login:acct|login:ip) limit`)
 
 // waitFor polls cond until it holds, failing the test after limit.
 func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {

@@ -134,8 +134,10 @@ type Table struct {
 	Upload Policy
 	// Form counts sign-in and registration posts of the web interface.
 	Form Policy
-	// LoginAccount and LoginClient count failed logins per account name
-	// and per client address: brute-force protection, not configurable.
+	// LoginPair, LoginAccount and LoginClient count failed logins per
+	// account and address, per account and per address: brute-force
+	// protection, not configurable.
+	LoginPair    Policy
 	LoginAccount Policy
 	LoginClient  Policy
 }
@@ -158,22 +160,33 @@ func NewTable(r Rates) Table {
 		Form: Policy{Name: "webform", Setting: "API_RATE_LIMIT",
 			Limit:  Limit{Rate: r.API, Burst: burst(r.API, apiBurstSeconds, 1)},
 			Covers: "sign-in and registration forms of the web interface"},
+		LoginPair:    LoginPair,
 		LoginAccount: LoginAccount,
 		LoginClient:  LoginClient,
 	}
 }
 
 // The brute-force limits on failed logins, the same whatever the
-// configuration: 5 per account name and 20 per client address in 15
-// minutes.
+// configuration, each over 15 minutes. An account is counted as itself,
+// whichever spelling (username or e-mail, any case) the attempts used.
+//   - LoginPair: 5 failures of one address on one account refuse that
+//     address for that account; the owner's own address keeps working.
+//   - LoginAccount: past 20 failures on an account from everywhere, an
+//     address that has failed on it is refused after its first failure, so
+//     many addresses together get few guesses; an address that has not
+//     failed on it (its owner's) still logs in.
+//   - LoginClient: 20 failures from one address, on any accounts, refuse
+//     that address (password spraying).
 var (
-	LoginAccount = Policy{Name: "login:acct", Limit: PerWindow(5, 15*time.Minute), Window: 15 * time.Minute,
-		Per: "account name", Covers: "failed logins (API and web)"}
+	LoginPair = Policy{Name: "login:pair", Limit: PerWindow(5, 15*time.Minute), Window: 15 * time.Minute,
+		Per: "account and address", Covers: "failed logins (API and web)"}
+	LoginAccount = Policy{Name: "login:acct", Limit: PerWindow(20, 15*time.Minute), Window: 15 * time.Minute,
+		Per: "account", Covers: "failed logins from every address; past it, addresses that failed on the account are refused"}
 	LoginClient = Policy{Name: "login:ip", Limit: PerWindow(20, 15*time.Minute), Window: 15 * time.Minute,
 		Per: "address", Covers: "failed logins (API and web)"}
 )
 
 // All lists the table's policies in the order the documentation gives them.
 func (t Table) All() []Policy {
-	return []Policy{t.Install, t.API, t.Upload, t.Form, t.LoginAccount, t.LoginClient}
+	return []Policy{t.Install, t.API, t.Upload, t.Form, t.LoginPair, t.LoginAccount, t.LoginClient}
 }

@@ -28,7 +28,8 @@ func TestTableDefaults(t *testing.T) {
 		{tab.API, 10, 20, "10 requests a second per client, in bursts of 20"},
 		{tab.Upload, 2, 5, "2 requests a second per client, in bursts of 5"},
 		{tab.Form, 10, 20, "10 requests a second per client, in bursts of 20"},
-		{tab.LoginAccount, 5.0 / 900, 5, "5 per 15 minutes per account name"},
+		{tab.LoginPair, 5.0 / 900, 5, "5 per 15 minutes per account and address"},
+		{tab.LoginAccount, 20.0 / 900, 20, "20 per 15 minutes per account"},
 		{tab.LoginClient, 20.0 / 900, 20, "20 per 15 minutes per address"},
 	} {
 		if tc.p.Limit.Rate != tc.rate || tc.p.Limit.Burst != tc.burst || tc.p.Describe() != tc.say {

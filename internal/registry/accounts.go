@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,47 +81,68 @@ type LoginResult struct {
 var errBadLogin = errs.New(errs.Unauthenticated, "wrong username or password")
 
 // authenticate checks a username (or email) and password, with brute-force
-// protection: after too many failures for the account or from the client,
-// attempts are refused for a while even with the right password.
+// protection (see ratelimit.LoginPair): after too many failures of this
+// address on this account, or of this address on any accounts, attempts
+// are refused for a while even with the right password; an account under
+// attack from many addresses refuses those that failed on it.
 func (s *Service) authenticate(ctx context.Context, login, password, ip string) (*store.User, error) {
 	login = strings.TrimSpace(login)
-	acctKey := ratelimit.LoginAccount.Key(strings.ToLower(login))
-	ipKey := ratelimit.LoginClient.Key(ip)
-	for _, k := range []struct {
-		key string
-		p   ratelimit.Policy
-	}{{acctKey, ratelimit.LoginAccount}, {ipKey, ratelimit.LoginClient}} {
-		r, err := s.limiter.Peek(ctx, k.key, k.p.Limit)
-		if err != nil {
-			s.log.WarnContext(ctx, "login rate limit unavailable", "err", err)
-			continue
-		}
-		if !r.Allowed {
-			s.obs.RateLimited("login")
-			s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeDenied, Detail: "too many failed attempts"})
-			return nil, errs.RateLimit(r.RetryAfter, fmt.Sprintf("too many failed login attempts for the %s limit (%s); try again in %s s",
-				k.p.Name, k.p.Describe(), ratelimit.RetrySeconds(r.RetryAfter)))
+	valid := login != "" && password != "" && len(login) <= 254
+	var u *store.User
+	if valid {
+		// The account first: its limits count it however it is spelled.
+		var err error
+		u, err = s.store.GetUserByLogin(ctx, login)
+		if err != nil && !errors.Is(err, errs.NotFound) {
+			return nil, err
 		}
 	}
+	account := "name:" + strings.ToLower(login)
+	if u != nil {
+		account = "user:" + strconv.FormatInt(u.ID, 10)
+	}
+	pairKey := ratelimit.LoginPair.Key(account + "@" + ip)
+	acctKey := ratelimit.LoginAccount.Key(account)
+	ipKey := ratelimit.LoginClient.Key(ip)
+	refuse := func(p ratelimit.Policy, retryAfter time.Duration) error {
+		s.obs.RateLimited("login")
+		s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeDenied, Detail: "too many failed attempts (" + p.Name + ")"})
+		return errs.RateLimit(retryAfter, fmt.Sprintf("too many failed login attempts for the %s limit (%s); try again in %s s",
+			p.Name, p.Describe(), ratelimit.RetrySeconds(retryAfter)))
+	}
+	peek := func(key string, p ratelimit.Policy) (ratelimit.Result, bool) {
+		r, err := s.limiter.Peek(ctx, key, p.Limit)
+		if err != nil {
+			s.log.WarnContext(ctx, "login rate limit unavailable", "err", err)
+			return ratelimit.Result{Allowed: true, Remaining: p.Limit.Burst}, false
+		}
+		return r, true
+	}
+	if r, _ := peek(ipKey, ratelimit.LoginClient); !r.Allowed {
+		return nil, refuse(ratelimit.LoginClient, r.RetryAfter)
+	}
+	pair, pairKnown := peek(pairKey, ratelimit.LoginPair)
+	if !pair.Allowed {
+		return nil, refuse(ratelimit.LoginPair, pair.RetryAfter)
+	}
+	if r, _ := peek(acctKey, ratelimit.LoginAccount); !r.Allowed && pairKnown && pair.Remaining < ratelimit.LoginPair.Limit.Burst {
+		return nil, refuse(ratelimit.LoginAccount, r.RetryAfter)
+	}
 	fail := func(detail string) error {
+		s.limiter.Allow(ctx, pairKey, ratelimit.LoginPair.Limit)
 		s.limiter.Allow(ctx, acctKey, ratelimit.LoginAccount.Limit)
 		s.limiter.Allow(ctx, ipKey, ratelimit.LoginClient.Limit)
 		s.audit(ctx, &store.AuditEvent{IP: ip, Action: "login", Target: login, Outcome: store.OutcomeFailure, Detail: detail})
 		return errBadLogin
 	}
-	if login == "" || password == "" || len(login) > 254 {
+	switch {
+	case !valid:
 		s.hasher.VerifyDummy(password)
 		return nil, fail("empty or oversized credentials")
-	}
-	u, err := s.store.GetUserByLogin(ctx, login)
-	if errors.Is(err, errs.NotFound) {
+	case u == nil:
 		s.hasher.VerifyDummy(password)
 		return nil, fail("no such user")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !s.hasher.Verify(u.PasswordHash, password) {
+	case !s.hasher.Verify(u.PasswordHash, password):
 		return nil, fail("wrong password")
 	}
 	if u.Disabled {

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -150,30 +151,57 @@ func TestLoginBruteForce(t *testing.T) {
 	f.SignUp("victim")
 	f.SignUp("alice")
 	const a, b = "198.51.100.1", "198.51.100.2"
+	right := registrytest.Password("victim")
 
+	// Five failures of one address on one account, under both of its
+	// spellings: the account counts as itself.
 	for i := range 5 {
-		_, err := f.Service.Login(ctx, "victim", "guess number "+string(rune('0'+i)), a)
+		login := "victim"
+		if i%2 == 1 {
+			login = registrytest.Email("victim")
+		}
+		_, err := f.Service.Login(ctx, login, "guess number "+string(rune('0'+i)), a)
 		checkErr(t, "failure", err, errs.Unauthenticated, "")
 	}
-	// The right password is refused now, from any address.
-	for _, addr := range []string{a, b} {
-		_, err := f.Service.Login(ctx, "VICTIM", registrytest.Password("victim"), addr)
-		if checkErr(t, "6th attempt from "+addr, err, errs.RateLimited, "too many failed login attempts") {
+	// That address is refused for that account now, the right password
+	// and any spelling included.
+	for _, login := range []string{"VICTIM", registrytest.Email("victim"), "Victim@Example.org"} {
+		_, err := f.Service.Login(ctx, login, right, a)
+		if checkErr(t, "6th attempt as "+login, err, errs.RateLimited, "login:pair") {
 			if d, ok := errs.RetryAfter(err); !ok || d <= 0 {
 				t.Errorf("6th attempt: Retry-After %v %v", d, ok)
 			}
 		}
 	}
 	// Web sign-ins share the limit.
-	_, err := f.Service.SignIn(ctx, "victim", registrytest.Password("victim"), b)
-	checkErr(t, "sign-in after 5 failures", err, errs.RateLimited, "")
+	_, err := f.Service.SignIn(ctx, "victim", right, a)
+	checkErr(t, "sign-in after 5 failures", err, errs.RateLimited, "login:pair")
+	// The owner, from their own address, is not locked out.
+	_, err = f.Service.Login(ctx, "victim", right, b)
+	checkErr(t, "the owner's address", err, success, "")
 	// Another account from the same address still logs in.
 	_, err = f.Service.Login(ctx, "alice", registrytest.Password("alice"), a)
 	checkErr(t, "other account, same address", err, success, "")
 	// The window passes.
 	f.Clock.Advance(15 * time.Minute)
-	_, err = f.Service.Login(ctx, "victim", registrytest.Password("victim"), a)
+	_, err = f.Service.Login(ctx, "victim", right, a)
 	checkErr(t, "after 15 minutes", err, success, "")
+
+	// Many addresses, one guess each: past 20 failures on the account, an
+	// address that failed on it is refused, and a fresh one still works.
+	f.Clock.Advance(15 * time.Minute)
+	for i := range 20 {
+		_, err := f.Service.Login(ctx, "victim", "wrong password", fmt.Sprintf("203.0.113.%d", i))
+		checkErr(t, "distributed failure", err, errs.Unauthenticated, "")
+	}
+	_, err = f.Service.Login(ctx, "victim", right, "203.0.113.3")
+	checkErr(t, "an address that failed, account under attack", err, errs.RateLimited, "login:acct")
+	_, err = f.Service.Login(ctx, "victim", "another guess", "203.0.113.50")
+	checkErr(t, "a new address's first guess", err, errs.Unauthenticated, "")
+	_, err = f.Service.Login(ctx, "victim", "and another", "203.0.113.50")
+	checkErr(t, "its second guess", err, errs.RateLimited, "login:acct")
+	_, err = f.Service.Login(ctx, "victim", right, b)
+	checkErr(t, "the owner's address, account under attack", err, success, "")
 
 	// 20 failures from one address, on as many names, close that address.
 	const c, d = "198.51.100.3", "198.51.100.4"
