@@ -250,7 +250,7 @@ func (s *Service) publishRules(ctx context.Context, q store.Queries, p *auth.Pri
 			return nil, err
 		}
 	}
-	if err := s.checkDependencies(ctx, q, norm, m.Dependencies); err != nil {
+	if err := s.checkDependencies(ctx, q, norm, m.Dependencies, lock); err != nil {
 		return nil, err
 	}
 	return pk, nil
@@ -288,7 +288,17 @@ func (s *Service) requireOwner(ctx context.Context, q store.Queries, p *auth.Pri
 
 // checkDependencies requires every runtime dependency to be a package of
 // this registry with a live version in range, and not the package itself.
-func (s *Service) checkDependencies(ctx context.Context, q store.Queries, self string, deps map[string]string) error {
+// With lock (in the publish's transaction) each dependency's row is held
+// shared until the commit, so a concurrent delete of the version that
+// matched (which locks the row) waits and then finds this version among
+// its dependents, or commits first and this check finds it gone: never
+// both, on PostgreSQL's READ COMMITTED too. Sorted names keep the
+// locking order the same everywhere.
+func (s *Service) checkDependencies(ctx context.Context, q store.Queries, self string, deps map[string]string, lock bool) error {
+	getPackage := q.GetPackage
+	if lock {
+		getPackage = q.LockPackageShared
+	}
 	for _, name := range sortedKeys(deps) {
 		norm := manifest.NormalizeName(name)
 		if norm == self {
@@ -298,7 +308,7 @@ func (s *Service) checkDependencies(ctx context.Context, q store.Queries, self s
 		if err != nil {
 			return err
 		}
-		dp, err := q.GetPackage(ctx, norm)
+		dp, err := getPackage(ctx, norm)
 		if errors.Is(err, errs.NotFound) || (err == nil && dp.DeletedAt != nil) {
 			return errs.Errorf(errs.Unprocessable, "dependency %q is not a package of this registry; publish it first or remove it from \"dependencies\"", name)
 		}

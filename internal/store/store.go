@@ -193,6 +193,11 @@ type PackageQueries interface {
 	// LockPackage is GetPackage that also holds the package's row until the
 	// transaction ends, serialising changes to one package.
 	LockPackage(ctx context.Context, normalizedName string) (*Package, error)
+	// LockPackageShared is GetPackage that holds the package's row against
+	// LockPackage (other shared holders may proceed) until the transaction
+	// ends: a rule read about another package (a dependency has a live
+	// version in range) stays true until the reader commits.
+	LockPackageShared(ctx context.Context, normalizedName string) (*Package, error)
 	// UpdatePackage writes the descriptive fields, Latest, UpdatedAt and
 	// DeletedAt of p.
 	UpdatePackage(ctx context.Context, p *Package) error

@@ -16,6 +16,7 @@ import (
 	limitmemory "github.com/dryad-lang/registry/internal/ratelimit/memory"
 	"github.com/dryad-lang/registry/internal/registry"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/store/postgres"
 	"github.com/dryad-lang/registry/internal/store/sqlite"
 	"github.com/dryad-lang/registry/internal/testenv"
 )
@@ -44,6 +45,18 @@ func SessionTimeout(d time.Duration) Option {
 	return func(o *registry.Options) { o.SessionTimeout = d }
 }
 
+// Postgres puts the registry's metadata in a new database of the test
+// PostgreSQL server (testenv.PostgresURL) instead of SQLite, for rules
+// whose concurrency only that engine's isolation puts to the test.
+func Postgres(t testing.TB) Option {
+	st, err := postgres.Open(context.Background(), testenv.NewPostgresDatabase(t))
+	if err != nil {
+		t.Fatalf("opening PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return func(o *registry.Options) { o.Store = st }
+}
+
 // Observer sends the service's metrics events to obs.
 func Observer(obs registry.Observer) Option {
 	return func(o *registry.Options) { o.Observer = obs }
@@ -55,7 +68,7 @@ func Observer(obs registry.Observer) Option {
 type Fixture struct {
 	// Service is the registry under test.
 	Service *registry.Service
-	// Store is the SQLite store behind Service.
+	// Store is the metadata store behind Service (SQLite unless Postgres).
 	Store store.Store
 	// Blobs holds the package archives.
 	Blobs *blobfs.Store
@@ -89,13 +102,16 @@ func New(t testing.TB, opts ...Option) *Fixture {
 		o.SessionTimeout = auth.DefaultSessionTimeout
 	}
 
-	f := &Fixture{Clock: clock, t: t}
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "registry.db"))
-	if err != nil {
-		t.Fatalf("opening SQLite: %v", err)
+	f := &Fixture{Clock: clock, t: t, Store: o.Store}
+	var err error
+	if f.Store == nil {
+		st, err := sqlite.Open(context.Background(), filepath.Join(dir, "registry.db"))
+		if err != nil {
+			t.Fatalf("opening SQLite: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		f.Store = st
 	}
-	t.Cleanup(func() { st.Close() })
-	f.Store = st
 	if f.Blobs, err = blobfs.Open(filepath.Join(dir, "packages")); err != nil {
 		t.Fatalf("opening the blob store: %v", err)
 	}

@@ -107,6 +107,7 @@ func sqlState(err error) string {
 var dialect = sqlstore.Dialect{
 	Name:       "postgres",
 	ForUpdate:  "FOR UPDATE",
+	ForShare:   "FOR SHARE",
 	SkipLocked: "FOR UPDATE SKIP LOCKED",
 	WriteTx:    sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	SnapshotTx: sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},

@@ -23,6 +23,9 @@ type Dialect struct {
 	// ForUpdate is appended to SELECTs that lock a row ("" where the
 	// engine serialises all writers anyway).
 	ForUpdate string
+	// ForShare is appended to SELECTs that hold a row against ForUpdate
+	// while letting other readers share it ("" as for ForUpdate).
+	ForShare string
 	// SkipLocked is appended to job-claiming subqueries.
 	SkipLocked string
 	// WriteTx and SnapshotTx are the options of read-write and snapshot

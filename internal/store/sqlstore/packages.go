@@ -59,6 +59,12 @@ func (x q) LockPackage(ctx context.Context, normalizedName string) (*store.Packa
 	return p, x.wrap(err, "package "+quote(normalizedName))
 }
 
+func (x q) LockPackageShared(ctx context.Context, normalizedName string) (*store.Package, error) {
+	p, err := scanPackage(x.w.QueryRowContext(ctx,
+		`SELECT `+packageColumns+` FROM packages p WHERE p.normalized_name = $1 `+x.d.ForShare, normalizedName))
+	return p, x.wrap(err, "package "+quote(normalizedName))
+}
+
 func (x q) UpdatePackage(ctx context.Context, p *store.Package) error {
 	res, err := x.w.ExecContext(ctx, `
 		UPDATE packages SET description = $2, keywords = $3, homepage = $4, repository = $5, license = $6,

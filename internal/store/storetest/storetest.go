@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GitJobs", testGitJobs},
 		{"MirrorSummary", testMirrorSummary},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"SharedLock", testSharedLock},
 		{"Snapshot", testSnapshot},
 		{"Times", testTimes},
 		{"DumpAndLoad", func(t *testing.T, s store.Store) { testDumpLoad(t, s, open) }},
@@ -604,6 +606,52 @@ func testMirrorSummary(t *testing.T, s store.Store) {
 	if sum.Failing != 2 || len(sum.Failures) != 0 {
 		t.Errorf("after a's push, with no list asked: %+v", sum)
 	}
+}
+
+// testSharedLock: while one transaction holds a package shared (a publish
+// that read its versions for a dependency), another cannot lock it (a
+// delete of one of those versions) until the first has committed. The
+// pause before the commit only gives a broken lock the chance to show; a
+// slow machine makes the test weaker, never wrong.
+func testSharedLock(t *testing.T, s store.Store) {
+	newPackage(t, s, "dep", newUser(t, s, "holder"))
+	held, release := make(chan struct{}), make(chan struct{})
+	var committed atomic.Bool
+	first := make(chan error, 1)
+	go func() {
+		first <- s.Transact(ctx, func(tx store.Queries) error {
+			p, err := tx.LockPackageShared(ctx, "dep")
+			if err != nil || p.Name != "dep" {
+				return fmt.Errorf("LockPackageShared = %+v, %v", p, err)
+			}
+			close(held)
+			<-release
+			committed.Store(true) // the commit follows at once
+			return nil
+		})
+	}()
+	<-held
+	second := make(chan error, 1)
+	var sawCommitted bool
+	go func() {
+		second <- s.Transact(ctx, func(tx store.Queries) error {
+			_, err := tx.LockPackage(ctx, "dep")
+			sawCommitted = committed.Load()
+			return err
+		})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	must(t, <-first)
+	must(t, <-second)
+	if !sawCommitted {
+		t.Error("LockPackage went ahead while another transaction held the package shared")
+	}
+	err := s.Transact(ctx, func(tx store.Queries) error {
+		_, err := tx.LockPackageShared(ctx, "nope")
+		return err
+	})
+	wantKind(t, err, errs.NotFound)
 }
 
 // testConcurrentWrites publishes, counts and audits from many goroutines at
