@@ -135,7 +135,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	a.registry, err = registry.New(registry.Options{
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
-		MaxPackageSize: cfg.MaxPackageSize, StaleTempAge: cfg.UploadTimeout, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
+		MaxPackageSize: cfg.MaxPackageSize, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit,
 	})
 	if err != nil {

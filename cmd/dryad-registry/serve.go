@@ -58,6 +58,11 @@ func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 		return startupError(err)
 	}
 	defer a.Close()
+	// The database and package storage must be the same registry's before
+	// anything, the orphan sweep above all, reads one against the other.
+	if _, err := a.registry.CheckIdentity(ctx); err != nil {
+		return startupError(err)
+	}
 	met.watch(a)
 
 	checks := []api.Check{

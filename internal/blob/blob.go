@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"time"
 )
 
 // Store keeps blobs.
@@ -30,6 +31,28 @@ type Store interface {
 	TempDir() string
 	// Check verifies that blobs can be written, for health checks.
 	Check(ctx context.Context) error
+
+	// Quarantine moves a blob out of the store into its quarantine, where
+	// it is kept but not served until PurgeQuarantine deletes it or
+	// RestoreQuarantine puts it back: how archives are removed by the
+	// orphan sweep, so that a sweep run on a wrong database can be undone.
+	// An absent blob is not an error.
+	Quarantine(ctx context.Context, sum string) error
+	// PurgeQuarantine deletes the blobs quarantined before cutoff and
+	// returns how many.
+	PurgeQuarantine(ctx context.Context, cutoff time.Time) (int, error)
+	// RestoreQuarantine moves every quarantined blob back into the store
+	// and returns how many.
+	RestoreQuarantine(ctx context.Context) (int, error)
+
+	// Identity returns the registry identity written by InitIdentity, ""
+	// when none was: the label that ties the store to one registry's
+	// metadata.
+	Identity(ctx context.Context) (string, error)
+	// InitIdentity writes id as the store's identity unless it has one
+	// already, and returns the identity it holds; concurrent callers all
+	// get the same one.
+	InitIdentity(ctx context.Context, id string) (string, error)
 }
 
 // Writer receives a new blob's bytes.

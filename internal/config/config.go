@@ -42,6 +42,8 @@ type Config struct {
 	MaxPackageSize  int64
 	MaxUnpackedSize int64
 	UploadTimeout   time.Duration
+	// OrphanQuarantine is how long swept archives are kept before deletion.
+	OrphanQuarantine time.Duration
 
 	// DatabaseURL is empty for the embedded SQLite database.
 	DatabaseURL string

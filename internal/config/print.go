@@ -43,6 +43,7 @@ func (c *Config) Effective() [][2]string {
 		"MAX_PACKAGE_SIZE":     FormatSize(c.MaxPackageSize),
 		"MAX_UNPACKED_SIZE":    FormatSize(c.MaxUnpackedSize),
 		"UPLOAD_TIMEOUT":       FormatDuration(c.UploadTimeout),
+		"ORPHAN_QUARANTINE":    FormatDuration(c.OrphanQuarantine),
 		"DATABASE_URL":         MaskURL(c.DatabaseURL),
 		"REDIS_URL":            MaskURL(c.RedisURL),
 		"GIT_DIR":              c.GitDir,

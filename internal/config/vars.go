@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // variable is one configuration setting.
@@ -64,6 +65,14 @@ var vars = []variable{
 				return fmt.Errorf("want a duration such as 300s, 5m or 300")
 			}
 			c.UploadTimeout = d
+			return nil
+		}},
+	{name: "ORPHAN_QUARANTINE", def: "7d", doc: "how long archives the orphan sweep removed are kept in DATA_DIR/packages/quarantine before deletion (7d, 48h)",
+		set: func(c *Config, v string) (err error) {
+			c.OrphanQuarantine, err = ParseDuration(v)
+			if err != nil || c.OrphanQuarantine < time.Hour {
+				return fmt.Errorf("want a duration of at least an hour such as 7d or 48h")
+			}
 			return nil
 		}},
 	{name: "DATABASE_URL", secret: true, doc: "postgres://user:password@host:5432/db for PostgreSQL; empty: SQLite in DATA_DIR/registry.db",

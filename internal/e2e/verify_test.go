@@ -154,3 +154,66 @@ func TestCrashLeavesNoTempFiles(t *testing.T) {
 	r2 := startRegistry(t, regOptions{DataDir: dataDir})
 	r2.expect(404, "GET", "/api/packages/big", "", nil)
 }
+
+// A registry whose database is lost (the SQLite file deleted) refuses to
+// start beside its package storage instead of sweeping every archive away;
+// the sweep command lists and quarantines what no version refers to, and
+// brings the quarantine back.
+func TestLostDatabaseKeepsArchives(t *testing.T) {
+	dataDir := t.TempDir()
+	r := startRegistry(t, regOptions{DataDir: dataDir})
+	tok := r.signUp("keeper")
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		r.expect(201, "POST", "/api/upload", tok, pkg{name: "precious", version: v}.archive(t), "Content-Type", "application/gzip")
+	}
+	r.Stop()
+	archives := func() int {
+		files, _ := filepath.Glob(filepath.Join(dataDir, "packages", "sha256", "*", "*.tar.gz"))
+		return len(files)
+	}
+	if archives() != 2 {
+		t.Fatalf("%d archives stored", archives())
+	}
+	tg := r.target()
+
+	files, _ := filepath.Glob(filepath.Join(dataDir, "registry.db*"))
+	for _, f := range files {
+		os.Rename(f, f+".lost")
+	}
+	code, out, errOut := (invocation{Env: r.Env}).run(t, "serve")
+	if code != 1 || !strings.Contains(errOut, "new or another registry's database") {
+		t.Errorf("start on a lost database: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := opsCommand(t, tg, "sweep", "--remove", "--grace", "1ms"); code != 1 || !strings.Contains(errOut, "new or another registry's database") {
+		t.Errorf("sweep on a lost database: exit %d\n%s%s", code, out, errOut)
+	}
+	if archives() != 2 {
+		t.Fatalf("%d archives left after the refused starts, want 2", archives())
+	}
+
+	// The database back: the registry starts and serves both versions.
+	for _, f := range files {
+		os.Remove(f)
+		os.Rename(f+".lost", f)
+	}
+	r = startRegistry(t, regOptions{DataDir: dataDir})
+	r.expect(200, "GET", "/packages/precious/1.0.0.tar.gz", "", nil)
+	r.Stop()
+
+	// An archive no version refers to: listed, quarantined, brought back.
+	stray := strings.Repeat("cd", 32)
+	os.MkdirAll(filepath.Join(dataDir, "packages", "sha256", "cd"), 0o755)
+	os.WriteFile(filepath.Join(dataDir, "packages", "sha256", "cd", stray+".tar.gz"), []byte("stray"), 0o644)
+	if out := mustCommand(t, tg, "sweep", "--grace", "1ms"); !strings.Contains(out, stray+"\n") || !strings.Contains(out, "1 archives no version refers to") || archives() != 3 {
+		t.Errorf("sweep listing:\n%s", out)
+	}
+	if out := mustCommand(t, tg, "sweep", "--remove", "--grace", "1ms"); !strings.Contains(out, "moved 1 archives") || archives() != 2 {
+		t.Errorf("sweep --remove:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "packages", "quarantine", stray+".tar.gz")); err != nil {
+		t.Errorf("the stray archive is not in quarantine: %v", err)
+	}
+	if out := mustCommand(t, tg, "sweep", "--restore"); !strings.Contains(out, "moved 1 archives from quarantine") || archives() != 3 {
+		t.Errorf("sweep --restore:\n%s", out)
+	}
+}

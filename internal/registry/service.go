@@ -38,6 +38,9 @@ type Options struct {
 
 	// MaxPackageSize bounds an upload, in bytes.
 	MaxPackageSize int64
+	// OrphanQuarantine is how long archives the orphan sweep removed are
+	// kept in the archive store's quarantine; a week when zero.
+	OrphanQuarantine time.Duration
 	// StaleTempAge is the age past which a file in the archive store's
 	// temp folder is the leftover of an interrupted upload (the upload
 	// timeout: no upload writes for longer); an hour when zero.

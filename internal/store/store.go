@@ -32,6 +32,13 @@ type Store interface {
 	Stats() PoolStats
 	// Driver names the engine: "sqlite" or "postgres".
 	Driver() string
+	// RegistryID returns the registry identity InitRegistryID stored, ""
+	// when none was.
+	RegistryID(ctx context.Context) (string, error)
+	// InitRegistryID stores id as the registry identity unless one is
+	// stored already, and returns the stored one; concurrent callers all
+	// get the same.
+	InitRegistryID(ctx context.Context, id string) (string, error)
 	// Close releases the store's connections.
 	Close() error
 }

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -143,6 +145,77 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 	t.Run("Check", func(t *testing.T) {
 		if err := open(t).Check(ctx); err != nil {
 			t.Fatal(err)
+		}
+	})
+	t.Run("Quarantine", func(t *testing.T) {
+		s := open(t)
+		a, b := put(t, s, "kept"), put(t, s, "quarantined")
+		if err := s.Quarantine(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Quarantine(ctx, hexSum("never stored")); err != nil {
+			t.Errorf("Quarantine of an absent blob = %v", err)
+		}
+		if _, err := s.Open(ctx, b); !errors.Is(err, errs.NotFound) {
+			t.Errorf("a quarantined blob opens: %v", err)
+		}
+		n := 0
+		s.Walk(ctx, func(string, int64) error { n++; return nil })
+		if n != 1 {
+			t.Errorf("Walk finds %d blobs beside the quarantine, want 1", n)
+		}
+		// Purging what was quarantined before a past instant keeps it.
+		if n, err := s.PurgeQuarantine(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+			t.Errorf("PurgeQuarantine(an hour ago) = %d, %v", n, err)
+		}
+		if n, err := s.RestoreQuarantine(ctx); err != nil || n != 1 {
+			t.Fatalf("RestoreQuarantine = %d, %v", n, err)
+		}
+		for _, sum := range []string{a, b} {
+			if f, err := s.Open(ctx, sum); err != nil {
+				t.Errorf("Open(%s) after the restore: %v", sum, err)
+			} else {
+				f.Close()
+			}
+		}
+		s.Quarantine(ctx, b)
+		if n, err := s.PurgeQuarantine(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+			t.Errorf("PurgeQuarantine(now) = %d, %v", n, err)
+		}
+		if n, err := s.RestoreQuarantine(ctx); err != nil || n != 0 {
+			t.Errorf("RestoreQuarantine after the purge = %d, %v", n, err)
+		}
+	})
+	t.Run("Identity", func(t *testing.T) {
+		s := open(t)
+		if id, err := s.Identity(ctx); err != nil || id != "" {
+			t.Fatalf("Identity of a new store = %q, %v", id, err)
+		}
+		ids := make([]string, 8)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id, err := s.InitIdentity(ctx, fmt.Sprintf("registry-%d", i))
+				if err != nil {
+					t.Error(err)
+				}
+				ids[i] = id
+			}()
+		}
+		wg.Wait()
+		got, err := s.Identity(ctx)
+		if err != nil || !strings.HasPrefix(got, "registry-") {
+			t.Fatalf("Identity = %q, %v", got, err)
+		}
+		for _, id := range ids {
+			if id != got {
+				t.Errorf("InitIdentity answered %q, the store holds %q", id, got)
+			}
+		}
+		if id, _ := s.InitIdentity(ctx, "another"); id != got {
+			t.Errorf("a second InitIdentity replaced %q with %q", got, id)
 		}
 	})
 }

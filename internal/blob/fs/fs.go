@@ -2,6 +2,10 @@
 //
 //	ROOT/sha256/ab/abcdef….tar.gz   one blob, named by its SHA-256
 //	ROOT/tmp/                       blobs and uploads being written
+//	ROOT/quarantine/abcdef….tar.gz  blobs the orphan sweep removed, kept a
+//	                                while (modification time: when moved)
+//	ROOT/registry-id                the identity of the registry the blobs
+//	                                belong to
 //
 // Writers write into tmp/, fsync, and rename into place, then fsync the
 // folder: after Commit returns the blob survives a crash, and before it no
@@ -19,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
@@ -231,3 +236,130 @@ type file struct {
 func (f *file) Size() int64 { return f.size }
 
 func (f *file) OS() *os.File { return f.File }
+
+func (s *Store) quarantined(sum string) string {
+	return filepath.Join(s.root, "quarantine", sum+".tar.gz")
+}
+
+// Quarantine moves a blob into ROOT/quarantine, stamped with the time.
+func (s *Store) Quarantine(ctx context.Context, sum string) error {
+	if !blob.ValidSum(sum) {
+		return nil
+	}
+	dst := s.quarantined(sum)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	if err := os.Rename(s.path(sum), dst); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	now := time.Now()
+	if err := os.Chtimes(dst, now, now); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	return nil
+}
+
+// walkQuarantine calls fn for every quarantined blob.
+func (s *Store) walkQuarantine(fn func(sum, path string, info iofs.FileInfo) error) error {
+	dir := filepath.Join(s.root, "quarantine")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	for _, e := range entries {
+		sum, ok := strings.CutSuffix(e.Name(), ".tar.gz")
+		if !ok || !blob.ValidSum(sum) {
+			continue
+		}
+		info, err := e.Info()
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(sum, filepath.Join(dir, e.Name()), info); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PurgeQuarantine deletes the blobs quarantined before cutoff.
+func (s *Store) PurgeQuarantine(ctx context.Context, cutoff time.Time) (int, error) {
+	n := 0
+	err := s.walkQuarantine(func(_, path string, info iofs.FileInfo) error {
+		if !info.ModTime().Before(cutoff) {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+// RestoreQuarantine moves every quarantined blob back into place.
+func (s *Store) RestoreQuarantine(ctx context.Context) (int, error) {
+	n := 0
+	err := s.walkQuarantine(func(sum, path string, _ iofs.FileInfo) error {
+		dst := s.path(sum)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+			return err
+		}
+		if err := os.Rename(path, dst); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+func (s *Store) identityPath() string { return filepath.Join(s.root, "registry-id") }
+
+// Identity reads ROOT/registry-id.
+func (s *Store) Identity(ctx context.Context) (string, error) {
+	b, err := os.ReadFile(s.identityPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", errs.Wrap(errs.Unavailable, err, "package storage unavailable")
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// InitIdentity writes ROOT/registry-id unless it exists: the file is
+// written aside and linked into place, which fails when another caller
+// was first, so nobody ever reads half an identity.
+func (s *Store) InitIdentity(ctx context.Context, id string) (string, error) {
+	f, err := os.CreateTemp(s.TempDir(), "registry-id-*")
+	if err != nil {
+		return "", errs.Wrap(errs.Unavailable, err, "package storage is not writable")
+	}
+	defer os.Remove(f.Name())
+	_, err = f.WriteString(id + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", errs.Wrap(errs.Unavailable, err, "package storage is not writable")
+	}
+	if err := os.Link(f.Name(), s.identityPath()); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", errs.Wrap(errs.Unavailable, err, "package storage is not writable")
+	}
+	return s.Identity(ctx)
+}

@@ -232,3 +232,23 @@ func mustAffect(res sql.Result, err error, what string) error {
 	}
 	return nil
 }
+
+// RegistryID reads the registry identity from registry_meta.
+func (db *DB) RegistryID(ctx context.Context) (string, error) {
+	var id string
+	err := db.write.QueryRowContext(ctx, `SELECT value FROM registry_meta WHERE key = 'registry_id'`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, db.mapErr(err)
+}
+
+// InitRegistryID inserts the identity unless a row is there, then reads
+// what is: the insert or the other instance's, whichever came first.
+func (db *DB) InitRegistryID(ctx context.Context, id string) (string, error) {
+	if _, err := db.write.ExecContext(ctx,
+		`INSERT INTO registry_meta (key, value) VALUES ('registry_id', $1) ON CONFLICT (key) DO NOTHING`, id); err != nil {
+		return "", db.mapErr(err)
+	}
+	return db.RegistryID(ctx)
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MirrorSummary", testMirrorSummary},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"SharedLock", testSharedLock},
+		{"RegistryID", testRegistryID},
 		{"Snapshot", testSnapshot},
 		{"Times", testTimes},
 		{"DumpAndLoad", func(t *testing.T, s store.Store) { testDumpLoad(t, s, open) }},
@@ -605,6 +606,40 @@ func testMirrorSummary(t *testing.T, s store.Store) {
 	must(t, err)
 	if sum.Failing != 2 || len(sum.Failures) != 0 {
 		t.Errorf("after a's push, with no list asked: %+v", sum)
+	}
+}
+
+// testRegistryID: the first identity stored stays; racing instances all
+// read the one that won.
+func testRegistryID(t *testing.T, s store.Store) {
+	if id, err := s.RegistryID(ctx); err != nil || id != "" {
+		t.Fatalf("RegistryID of a new store = %q, %v", id, err)
+	}
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := s.InitRegistryID(ctx, fmt.Sprintf("registry-%d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = id
+		}()
+	}
+	wg.Wait()
+	got, err := s.RegistryID(ctx)
+	if err != nil || !strings.HasPrefix(got, "registry-") {
+		t.Fatalf("RegistryID = %q, %v", got, err)
+	}
+	for _, id := range ids {
+		if id != got {
+			t.Errorf("InitRegistryID answered %q, the store holds %q", id, got)
+		}
+	}
+	if id, _ := s.InitRegistryID(ctx, "another"); id != got {
+		t.Errorf("a second InitRegistryID replaced %q with %q", got, id)
 	}
 }
 
