@@ -129,3 +129,22 @@ if ((vet_status != 0)); then
 	exit "$vet_status"
 fi
 say "ok: vet and tests passed ($(since "$t0"))"
+
+# A whole run also fuzzes each fuzz target for a moment (FUZZTIME, 5s by
+# default; 0 skips), beyond the seed corpus go test already ran: the input
+# parsers (archives, manifests, ranges, names) and the redirect check face
+# whatever a client sends. A failing input is saved under the package's
+# testdata/fuzz, to commit as a regression test.
+if ((${#@} == 0)) && [[ ${FUZZTIME:-5s} != 0 ]]; then
+	t0=$(now_ms)
+	while IFS=: read -r file target; do
+		pkg=./$(dirname "$file")
+		say "fuzz $target ($pkg, ${FUZZTIME:-5s})"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-5s}" "$pkg" || {
+			status=$?
+			say "FAIL: fuzzing $target (status $status)"
+			exit "$status"
+		}
+	done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' internal | sed 's/func //')
+	say "ok: fuzzing passed ($(since "$t0"))"
+fi

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -103,6 +104,39 @@ func FuzzParseRange(f *testing.F) {
 			if v.GreaterThan(best) {
 				t.Fatalf("Best = %s, but %s matches and is higher", best, v)
 			}
+		}
+	})
+}
+
+// FuzzNormalizeName checks the rules every name lookup relies on: the
+// normal form is stable, ignores case and the - / _ spelling, and a valid
+// name's normal form is itself valid, so the unique index over normal
+// forms is what decides whether two spellings are one package.
+func FuzzNormalizeName(f *testing.F) {
+	for _, s := range []string{"my-pkg", "MY_PKG", "my_pkg", "a", "0x", "-lead", "caf\u00e9", "K\u212a", "\u0130i", strings.Repeat("a", 70), "admin", "Admin_"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		n := NormalizeName(name)
+		if NormalizeName(n) != n {
+			t.Fatalf("NormalizeName(%q) = %q, which normalises again to %q", name, n, NormalizeName(n))
+		}
+		for _, other := range []string{strings.ToUpper(name), strings.ReplaceAll(name, "-", "_"), strings.ReplaceAll(name, "_", "-")} {
+			if ValidateName(name) == nil && NormalizeName(other) != n {
+				t.Fatalf("%q and %q normalise apart: %q, %q", name, other, n, NormalizeName(other))
+			}
+		}
+		if ValidateName(name) != nil {
+			return
+		}
+		if err := ValidateName(n); err != nil {
+			t.Fatalf("valid %q normalises to invalid %q: %v", name, n, err)
+		}
+		if IsReserved(name) {
+			t.Fatalf("ValidateName accepted reserved %q", name)
+		}
+		if strings.ContainsRune(n, '_') || strings.ToLower(n) != n {
+			t.Fatalf("normal form %q keeps _ or capitals", n)
 		}
 	})
 }
