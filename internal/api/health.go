@@ -25,8 +25,9 @@ type checkReport struct {
 }
 
 // health answers GET /api/health: "healthy" (200), "degraded" when a
-// non-critical dependency fails (200: the registry still serves), or
-// "unhealthy" naming the failing check (503).
+// non-critical dependency fails or a full disk stops writes (200: the
+// registry still serves reads), or "unhealthy" naming the failing check
+// (503).
 func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -43,7 +44,8 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 				cr.Error = "check failed; see the server log"
 				a.log.ErrorContext(ctx, "health check failed", "check", c.Name, "err", err)
 			}
-			if c.Critical {
+			// A full disk stops writes, not reads: degraded, not down.
+			if c.Critical && errs.KindOf(err) != errs.StorageFull {
 				rep.Status = "unhealthy"
 			} else if rep.Status == "healthy" {
 				rep.Status = "degraded"

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
 	"time"
 )
 
@@ -31,6 +32,7 @@ const (
 	Unprocessable               // 422: well-formed, but breaks a semantic rule
 	RateLimited                 // 429: too many requests; see RetryAfter
 	Unavailable                 // 503: a dependency (database, cache, disk) is down
+	StorageFull                 // 507: a disk (or quota) the registry writes to is full
 )
 
 var kindInfo = [...]struct {
@@ -48,6 +50,7 @@ var kindInfo = [...]struct {
 	Unprocessable:   {"unprocessable", http.StatusUnprocessableEntity},
 	RateLimited:     {"rate_limited", http.StatusTooManyRequests},
 	Unavailable:     {"unavailable", http.StatusServiceUnavailable},
+	StorageFull:     {"storage_full", http.StatusInsufficientStorage},
 }
 
 // Error implements error so that a Kind can be the target of errors.Is.
@@ -123,8 +126,15 @@ func RateLimit(retryAfter time.Duration, msg string) error {
 	return &Error{Kind: RateLimited, Msg: msg, RetryAfter: retryAfter}
 }
 
-// KindOf returns the kind of the outermost *Error in err's chain, or Internal.
+// KindOf returns the kind of the outermost *Error in err's chain, or
+// Internal; but StorageFull whenever the chain holds a full disk or quota
+// (ENOSPC, EDQUOT), whoever wrapped it: a full disk is the same answer
+// wherever the write failed (an upload's spool, an archive, the database,
+// git).
 func KindOf(err error) Kind {
+	if isNoSpace(err) {
+		return StorageFull
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
@@ -132,10 +142,25 @@ func KindOf(err error) Kind {
 	return Internal
 }
 
+// NoSpace wraps a driver's own report of a full disk (SQLite's
+// SQLITE_FULL, PostgreSQL's disk_full) so that KindOf sees StorageFull.
+func NoSpace(err error) error {
+	return &Error{Kind: StorageFull, Msg: storageFullMsg, Err: err}
+}
+
+const storageFullMsg = "the registry's storage is full, so nothing was stored; try again later (operators: free space on the registry's data volume)"
+
+func isNoSpace(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT))
+}
+
 // Message returns the text to show a client for err. Internal errors get a
 // generic text: their details belong in the log, not in a response.
 func Message(err error) string {
 	var e *Error
+	if isNoSpace(err) && !(errors.As(err, &e) && e.Kind == StorageFull) {
+		return storageFullMsg
+	}
 	if !errors.As(err, &e) || e.Kind == Internal {
 		return "internal error; the problem has been logged"
 	}

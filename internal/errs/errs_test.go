@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,6 +29,7 @@ func TestKindsAndStatuses(t *testing.T) {
 		{Unprocessable, http.StatusUnprocessableEntity, "unprocessable"},
 		{RateLimited, http.StatusTooManyRequests, "rate_limited"},
 		{Unavailable, http.StatusServiceUnavailable, "unavailable"},
+		{StorageFull, http.StatusInsufficientStorage, "storage_full"},
 	}
 	for _, tt := range tests {
 		if got := tt.kind.Status(); got != tt.status {
@@ -88,5 +92,25 @@ func TestRetryAfter(t *testing.T) {
 	}
 	if _, ok := RetryAfter(New(Invalid, "x")); ok {
 		t.Fatal("RetryAfter on Invalid")
+	}
+}
+
+// A full disk is StorageFull whoever wrapped it, with a message saying so
+// rather than the wrapper's.
+func TestNoSpaceIsStorageFull(t *testing.T) {
+	pathErr := &os.PathError{Op: "write", Path: "/data/packages/tmp/blob-1", Err: syscall.ENOSPC}
+	for _, err := range []error{
+		pathErr,
+		fmt.Errorf("canonicalizing: %w", pathErr),
+		Wrap(Unavailable, pathErr, "storing the package archive failed"),
+		&os.PathError{Op: "write", Path: "/data/x", Err: syscall.EDQUOT},
+		NoSpace(errors.New("sqlite: database or disk is full")),
+	} {
+		if KindOf(err) != StorageFull || KindOf(err).Status() != 507 || !strings.Contains(Message(err), "storage is full") {
+			t.Errorf("%v: kind %v, message %q", err, KindOf(err), Message(err))
+		}
+	}
+	if KindOf(Wrap(Unavailable, syscall.EIO, "disk trouble")) != Unavailable {
+		t.Error("another I/O error became StorageFull")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -76,6 +77,13 @@ func (e *gitError) Error() string {
 }
 
 func (e *gitError) Unwrap() error { return e.err }
+
+// Is makes a git command that failed for a full disk or quota match
+// syscall.ENOSPC, so that the failure reads as errs.StorageFull like any
+// other write the registry could not make: git reports it only in words.
+func (e *gitError) Is(target error) bool {
+	return target == syscall.ENOSPC && (strings.Contains(e.stderr, "No space left on device") || strings.Contains(e.stderr, "Disk quota exceeded"))
+}
 
 // command describes one git invocation.
 type command struct {

@@ -189,9 +189,17 @@ func (r *Repos) Check(ctx context.Context) error {
 	if err != nil {
 		return errs.Wrap(errs.Unavailable, err, "the git folder is not writable")
 	}
-	name := f.Name()
+	// A byte written and synced, not just a name: a full disk still has
+	// room for an empty file.
+	_, err = f.WriteString("ok")
+	if err == nil {
+		err = f.Sync()
+	}
 	f.Close()
-	if err := os.Remove(name); err != nil {
+	if rerr := os.Remove(f.Name()); err == nil {
+		err = rerr
+	}
+	if err != nil {
 		return errs.Wrap(errs.Unavailable, err, "the git folder is not writable")
 	}
 	return nil

@@ -116,6 +116,8 @@ var dialect = sqlstore.Dialect{
 		s := sqlState(err)
 		return s == "40001" || s == "40P01"
 	},
+	// 53100 is disk_full.
+	IsFull: func(err error) bool { return sqlState(err) == "53100" },
 	IsUnavailable: func(err error) bool {
 		if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
 			return true

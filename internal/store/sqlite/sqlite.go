@@ -108,6 +108,7 @@ var dialect = sqlstore.Dialect{
 		c := code(err) & 0xff
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 	},
+	IsFull: func(err error) bool { return code(err)&0xff == sqlite3.SQLITE_FULL },
 	IsUnavailable: func(err error) bool {
 		switch code(err) & 0xff {
 		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT:

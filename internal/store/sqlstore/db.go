@@ -38,6 +38,8 @@ type Dialect struct {
 	IsRetryable func(error) bool
 	// IsUnavailable reports that the database cannot be reached.
 	IsUnavailable func(error) bool
+	// IsFull reports that the database's disk (or quota) is full.
+	IsFull func(error) bool
 	// ResetIdentity returns the statement that moves the id sequence of a
 	// table past its largest id, after rows were loaded with their ids; nil
 	// where the engine picks the next id from the rows themselves (SQLite).
@@ -161,6 +163,9 @@ func (db *DB) mapErr(err error) error {
 	var e *errs.Error
 	if errors.As(err, &e) {
 		return err
+	}
+	if db.dialect.IsFull(err) {
+		return errs.NoSpace(err)
 	}
 	if db.dialect.IsUnavailable(err) {
 		return errs.Wrap(errs.Unavailable, err, "database unavailable; try again shortly")
