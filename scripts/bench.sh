@@ -24,6 +24,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 source scripts/lib/common.sh
+source scripts/lib/registry.sh
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -62,25 +63,7 @@ go build -o "$work/dryad-registry" ./cmd/dryad-registry
 (cd scripts/bench && go build -o "$work/bench" .)
 
 say "starting the registry (SQLite in $work/data)"
-# A free port is picked here rather than with PORT=0 so that the address is
-# known whatever LOG_LEVEL hides; another process may take it first, so the
-# start is retried.
-url=
-for _ in 1 2 3; do
-	port=$(free_port) || die "no free loopback port"
-	HOST=127.0.0.1 PORT=$port DATA_DIR="$work/data" INSTALL_RATE_LIMIT=0 API_RATE_LIMIT=0 UPLOAD_RATE_LIMIT=0 \
-		MAX_PACKAGE_SIZE=$((PUBLISH_MB + 28))MB LOG_LEVEL="$LOG_LEVEL" BCRYPT_COST=10 \
-		JWT_SECRET="$(random_hex 32)" "$work/dryad-registry" serve >"$work/server.log" 2>&1 &
-	server_pid=$!
-	if wait_for 30 curl -sf "http://127.0.0.1:$port/health" && kill -0 "$server_pid" 2>/dev/null; then
-		url=http://127.0.0.1:$port
-		break
-	fi
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
-done
-[[ -n $url ]] || die "the registry did not start: $(cat "$work/server.log")"
+start_registry "$work/dryad-registry" "$work" MAX_PACKAGE_SIZE=$((PUBLISH_MB + 28))MB LOG_LEVEL="$LOG_LEVEL"
 say "registry at $url (pid $server_pid)"
 
 say "seeding $PACKAGES packages x $VERSIONS versions"

@@ -13,6 +13,12 @@
 // server would (D/metadata.json for every GET /api/packages/…, the other
 // files at /packages/NAME through http.ServeContent, anything else 404),
 // and prints its URL: the ceiling the registry's figures are compared to.
+//
+//	bench soak -url U -token-file F -pid P -rate 50 -duration 10m
+//
+// drives the registry with a fixed rate of mixed traffic for a while and
+// checks that nothing failed and that the server's memory and open files
+// stayed flat (see soak.go).
 package main
 
 import (
@@ -31,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +45,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench seed|baseline [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench seed|baseline|soak [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -56,13 +63,32 @@ func main() {
 			os.Exit(2)
 		}
 		err = seed(context.Background(), *base, *packages, *versions, *workers, *tokenFile)
+	case "soak":
+		fs := flag.NewFlagSet("soak", flag.ExitOnError)
+		var o soakOptions
+		fs.StringVar(&o.base, "url", "", "registry base URL")
+		tokenFile := fs.String("token-file", "", "API token (publish scope) file")
+		fs.IntVar(&o.pid, "pid", 0, "the server's process id, to sample its memory and open files")
+		fs.IntVar(&o.rate, "rate", 50, "requests a second")
+		fs.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to run")
+		fs.DurationVar(&o.every, "every", 15*time.Second, "how often to sample the server")
+		fs.IntVar(&o.packages, "packages", 1000, "seeded packages (pkg-0000 …) to read")
+		fs.Float64Var(&o.flatRatio, "flat", 1.25, "largest growth of RSS and open files that counts as flat")
+		fs.Parse(os.Args[2:])
+		tok, rerr := os.ReadFile(*tokenFile)
+		if o.base == "" || o.pid == 0 || rerr != nil {
+			fmt.Fprintln(os.Stderr, "bench soak: -url, -pid and a readable -token-file are required")
+			os.Exit(2)
+		}
+		o.token = strings.TrimSpace(string(tok))
+		err = soak(context.Background(), o)
 	case "baseline":
 		fs := flag.NewFlagSet("baseline", flag.ExitOnError)
 		dir := fs.String("dir", "", "folder of the files to serve")
 		fs.Parse(os.Args[2:])
 		err = baseline(*dir)
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown command %q; want seed or baseline\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "bench: unknown command %q; want seed, baseline or soak\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err != nil {
