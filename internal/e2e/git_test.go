@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -15,10 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -688,75 +685,15 @@ func TestGitYanksAndDeletes(t *testing.T) {
 	}
 }
 
-// startBinary runs the built registry as a process with env as its whole
-// environment and returns a client of it and a function that stops it with
-// SIGTERM and checks that it exits cleanly.
-func startBinary(t *testing.T, env []string) (*testRegistry, func()) {
-	t.Helper()
-	cmd := exec.Command(registryBinary(t))
-	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"HOST=127.0.0.1", "PORT=0", "LOG_FORMAT=json", "BCRYPT_COST=4",
-		"API_RATE_LIMIT=0", "UPLOAD_RATE_LIMIT=0", "JWT_SECRET=test-secret-0123456789abcdef"}, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &testenv.Buffer{}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		re := regexp.MustCompile(`"url":"(http://[^"]+)"`)
-		for sc.Scan() {
-			logs.Write([]byte(sc.Text() + "\n"))
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	r := &testRegistry{t: t, logs: logs, stopped: true}
-	select {
-	case r.URL = <-addr:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("registry did not start:\n%s", logs.String())
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
-			}
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("no exit after SIGTERM:\n%s", logs.String())
-		}
-	}
-	t.Cleanup(stop)
-	return r, stop
-}
-
 // TestGitMissingAtStart runs the registry on a machine without git: it
 // serves, publishes succeed, the git check says what to install, /git/
 // answers 503, and the queued commit is made at the next start with git.
 func TestGitMissingAtStart(t *testing.T) {
 	testenv.LookPath(t, "git")
 	data := t.TempDir()
-	r, stop := startBinary(t, []string{"DATA_DIR=" + data, "PATH=" + filepath.Join(t.TempDir(), "no-git-here")})
+	// The process's PATH leads to no git; the registry's settings come from
+	// the test alone.
+	r := startRegistry(t, regOptions{DataDir: data, Env: map[string]string{"PATH": filepath.Join(t.TempDir(), "no-git-here")}})
 	tok := r.signUp("alice")
 	if res := r.publish(tok, pkg{name: "demo", version: "1.0.0"}.archive(t)); res.Status != 201 {
 		t.Fatalf("publish without git: %d %s", res.Status, res.Body)
@@ -779,9 +716,9 @@ func TestGitMissingAtStart(t *testing.T) {
 	if res := r.do("GET", "/git/demo.git/info/refs?service=git-upload-pack", "", nil); res.Status != 503 {
 		t.Errorf("git request without git: %d %s", res.Status, res.Body)
 	}
-	stop()
+	r.Stop()
 
-	r, _ = startBinary(t, []string{"DATA_DIR=" + data, "PATH=" + os.Getenv("PATH")})
+	r = startRegistry(t, regOptions{DataDir: data})
 	testenv.Eventually(t, "the queued commit", func() (bool, string) {
 		c := r.gitCommit("demo", "1.0.0")
 		refs := remoteRefs(t, r.URL+"/git/demo.git")

@@ -156,7 +156,8 @@ type regOptions struct {
 	DatabaseURL string
 	// DataDir, when set, is used instead of a new temporary folder.
 	DataDir string
-	// Env holds extra configuration variables.
+	// Env holds extra configuration variables; any other variable (PATH)
+	// replaces the process's own.
 	Env map[string]string
 	// DefaultLimits keeps the configuration's own rate limits instead of
 	// turning them off.
