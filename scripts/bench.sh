@@ -50,17 +50,13 @@ baseline_pid=
 cleanup() {
 	if [[ -n $sampler_pid ]]; then kill "$sampler_pid" 2>/dev/null || true; fi
 	if [[ -n $baseline_pid ]]; then kill "$baseline_pid" 2>/dev/null || true; fi
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	stop_registry
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 say "building"
-go build -o "$work/dryad-registry" ./cmd/dryad-registry
-(cd scripts/bench && go build -o "$work/bench" .)
+build_registry "$work"
 
 say "starting the registry (SQLite in $work/data)"
 start_registry "$work/dryad-registry" "$work" MAX_PACKAGE_SIZE=$((PUBLISH_MB + 28))MB LOG_LEVEL="$LOG_LEVEL"

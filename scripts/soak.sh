@@ -31,18 +31,10 @@ LOG_LEVEL=${LOG_LEVEL:-info}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dryad-soak.XXXXXX")
 server_pid=
-cleanup() {
-	if [[ -n $server_pid ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'stop_registry; rm -rf "$work"' EXIT
 
 say "building"
-go build -o "$work/dryad-registry" ./cmd/dryad-registry
-(cd scripts/bench && go build -o "$work/bench" .)
+build_registry "$work"
 start_registry "$work/dryad-registry" "$work" LOG_LEVEL="$LOG_LEVEL"
 say "registry at $url (pid $server_pid); seeding $PACKAGES packages"
 "$work/bench" seed -url "$url" -packages "$PACKAGES" -versions 2 -token-file "$work/token"

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -105,41 +102,22 @@ func (r *testRegistry) waitQueueEmpty() {
 	}
 }
 
-// archiveEntries reads a .tar.gz into path -> content, with "+x" appended
-// to executable files' paths; folders are left out (git stores none).
+// archiveEntries reads a tar (gzipped or not) into path -> content, as
+// testenv.Untar does (executables marked with "*"), with folders and git
+// archive's pax_global_header left out (git stores no folders) and a
+// leading "./" dropped.
 func archiveEntries(t testing.TB, b []byte, gzipped bool) map[string]string {
 	t.Helper()
-	var rd io.Reader = bytes.NewReader(b)
-	if gzipped {
-		gz, err := gzip.NewReader(rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = gz
+	if !gzipped {
+		b = testenv.Gzip(t, b)
 	}
-	tr := tar.NewReader(rd)
 	out := map[string]string{}
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
+	for name, body := range testenv.Untar(t, b) {
+		if body != "<dir>" && name != "pax_global_header" {
+			out[strings.TrimPrefix(name, "./")] = body
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		body, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := strings.TrimPrefix(h.Name, "./")
-		if h.Mode&0o111 != 0 {
-			name += "+x"
-		}
-		out[name] = string(body)
 	}
+	return out
 }
 
 // TestGitServer publishes a history through the API and reads it back with

@@ -26,3 +26,19 @@ start_registry() {
 	done
 	die "the registry did not start: $(cat "$work/server.log")"
 }
+
+# build_registry WORK: builds dryad-registry and the benchmark helper
+# (scripts/bench) into WORK.
+build_registry() {
+	go build -o "$1/dryad-registry" ./cmd/dryad-registry
+	(cd scripts/bench && go build -o "$1/bench" .)
+}
+
+# stop_registry: stops the registry start_registry started, if any.
+stop_registry() {
+	if [[ -n ${server_pid:-} ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+		server_pid=
+	fi
+}

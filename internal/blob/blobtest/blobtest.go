@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // Run runs the suite; open returns a new, empty store.
@@ -191,31 +191,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 		if id, err := s.Identity(ctx); err != nil || id != "" {
 			t.Fatalf("Identity of a new store = %q, %v", id, err)
 		}
-		ids := make([]string, 8)
-		var wg sync.WaitGroup
-		for i := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				id, err := s.InitIdentity(ctx, fmt.Sprintf("registry-%d", i))
-				if err != nil {
-					t.Error(err)
-				}
-				ids[i] = id
-			}()
-		}
-		wg.Wait()
-		got, err := s.Identity(ctx)
-		if err != nil || !strings.HasPrefix(got, "registry-") {
-			t.Fatalf("Identity = %q, %v", got, err)
-		}
-		for _, id := range ids {
-			if id != got {
-				t.Errorf("InitIdentity answered %q, the store holds %q", id, got)
-			}
-		}
-		if id, _ := s.InitIdentity(ctx, "another"); id != got {
-			t.Errorf("a second InitIdentity replaced %q with %q", got, id)
-		}
+		testenv.FirstInitWins(t, func(v string) (string, error) { return s.InitIdentity(ctx, v) },
+			func() (string, error) { return s.Identity(ctx) })
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // Run runs the suite; open must return a new, empty, migrated store.
@@ -615,32 +616,8 @@ func testRegistryID(t *testing.T, s store.Store) {
 	if id, err := s.RegistryID(ctx); err != nil || id != "" {
 		t.Fatalf("RegistryID of a new store = %q, %v", id, err)
 	}
-	ids := make([]string, 8)
-	var wg sync.WaitGroup
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id, err := s.InitRegistryID(ctx, fmt.Sprintf("registry-%d", i))
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = id
-		}()
-	}
-	wg.Wait()
-	got, err := s.RegistryID(ctx)
-	if err != nil || !strings.HasPrefix(got, "registry-") {
-		t.Fatalf("RegistryID = %q, %v", got, err)
-	}
-	for _, id := range ids {
-		if id != got {
-			t.Errorf("InitRegistryID answered %q, the store holds %q", id, got)
-		}
-	}
-	if id, _ := s.InitRegistryID(ctx, "another"); id != got {
-		t.Errorf("a second InitRegistryID replaced %q with %q", got, id)
-	}
+	testenv.FirstInitWins(t, func(v string) (string, error) { return s.InitRegistryID(ctx, v) },
+		func() (string, error) { return s.RegistryID(ctx) })
 }
 
 // testSharedLock: while one transaction holds a package shared (a publish
