@@ -57,3 +57,12 @@ func withDeps(name, version string, deps map[string]string) testenv.Package {
 func withFields(name, version string, fields map[string]any) testenv.Package {
 	return testenv.Package{Name: name, Version: version, Fields: fields}
 }
+
+// joined writes name of each element of xs, separated by spaces.
+func joined[T any](xs []T, name func(T) string) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = name(x)
+	}
+	return strings.Join(out, " ")
+}

@@ -2,7 +2,6 @@ package registry_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,11 +13,7 @@ import (
 )
 
 func ownerNames(l *registry.OwnerList) string {
-	var out []string
-	for _, o := range l.Owners {
-		out = append(out, o.Username)
-	}
-	return strings.Join(out, " ")
+	return joined(l.Owners, func(o registry.Owner) string { return o.Username })
 }
 
 func TestOwners(t *testing.T) {
@@ -137,12 +132,8 @@ func TestOwnersOfDeletedPackage(t *testing.T) {
 	_, err = f.Service.RemoveOwners(ctx, alice, "gone", []string{"bob"}, ip)
 	checkErr(t, "remove from a deleted package", err, errs.Gone, "deleted")
 	owners, err := f.Store.ListOwners(ctx, mustPackageID(t, f, "gone"))
-	var names []string
-	for _, o := range owners {
-		names = append(names, o.Username)
-	}
-	if err != nil || strings.Join(names, " ") != "alice bob" {
-		t.Errorf("owners after the refused changes: %v, %v; want alice bob", names, err)
+	if names := joined(owners, func(o store.Owner) string { return o.Username }); err != nil || names != "alice bob" {
+		t.Errorf("owners after the refused changes: %q, %v; want alice bob", names, err)
 	}
 	carol := f.Login("carol")
 	f.Clock.Advance(time.Minute)

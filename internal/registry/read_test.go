@@ -15,11 +15,7 @@ import (
 )
 
 func versionList(vs []registry.Version) string {
-	var out []string
-	for _, v := range vs {
-		out = append(out, v.Version)
-	}
-	return strings.Join(out, " ")
+	return joined(vs, func(v registry.Version) string { return v.Version })
 }
 
 func TestPackage(t *testing.T) {

@@ -14,11 +14,7 @@ import (
 )
 
 func summaryNames(ps []registry.PackageSummary) string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Name)
-	}
-	return strings.Join(out, " ")
+	return joined(ps, func(p registry.PackageSummary) string { return p.Name })
 }
 
 func TestSearch(t *testing.T) {
