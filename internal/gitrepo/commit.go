@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -154,21 +151,7 @@ func (r *Repos) checkCommitExists(ctx context.Context, dir, id string) error {
 func (r *Repos) housekeep(ctx context.Context, dir string) {
 	if _, err := r.output(ctx, dir, "gc", "--auto", "--quiet"); err != nil {
 		r.log.Warn("git gc", "repository", dir, "err", err)
-		removeTempPacks(dir, r.log)
-	}
-}
-
-// removeTempPacks removes the packs and indexes a git process was writing
-// when it failed or was killed (objects/pack/tmp_pack_*, tmp_idx_*, …): git
-// leaves them behind, and on a full disk they hold the space a retry
-// needs. Called under the repository's write lock, when no git process of
-// ours writes to it.
-func removeTempPacks(dir string, log *slog.Logger) {
-	leftovers, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "tmp_*"))
-	for _, p := range leftovers {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			log.Warn("removing a temporary git pack", "file", p, "err", err)
-		}
+		removeLeftovers(dir, r.log)
 	}
 }
 
@@ -179,11 +162,7 @@ func (r *Repos) lockCreating(ctx context.Context, pkg string) (func(), error) {
 		if err := r.create(ctx, pkg); err != nil {
 			return nil, err
 		}
-		unlock, err := lockRepo(ctx, r.dir(pkg))
-		if err == nil {
-			// What a killed or failed writer left is garbage now.
-			removeTempPacks(r.dir(pkg), r.log)
-		}
+		unlock, err := lockRepo(ctx, r.dir(pkg), r.log)
 		if !errors.Is(err, errGone) {
 			return unlock, err
 		}
@@ -232,7 +211,7 @@ func (r *Repos) fastImport(ctx context.Context, dir string, v *Version) (string,
 		return "", streamErr
 	}
 	if waitErr != nil {
-		removeTempPacks(dir, r.log)
+		removeLeftovers(dir, r.log)
 		err := &gitError{args: []string{"fast-import"}, stderr: stderr.String(), err: errors.Join(ctx.Err(), waitErr)}
 		return "", errs.Wrap(errs.Unavailable, err, "cannot write to the git repository")
 	}

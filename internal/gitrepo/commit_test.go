@@ -562,3 +562,39 @@ func TestOpenSweepsLeftovers(t *testing.T) {
 		t.Errorf("after Open the root holds %s", got)
 	}
 }
+
+// What a git process killed mid-write leaves (a shutdown cancels running
+// jobs) never blocks later writes: ref locks and half-written packs are
+// removed under the repository's lock.
+func TestKilledWriterLeavesNothingInTheWay(t *testing.T) {
+	r := newRepos(t)
+	ctx := t.Context()
+	v1 := commit(t, r, "demo", "1.0.0", "", 0, true)
+	dir := r.dir("demo")
+	stale := []string{
+		filepath.Join(dir, "refs", "tags", "v1.1.0.lock"),
+		filepath.Join(dir, "refs", "heads", "main.lock"),
+		filepath.Join(dir, "packed-refs.lock"),
+		filepath.Join(dir, "objects", "pack", "tmp_pack_AbCdEf"),
+	}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte("left by a killed git\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v11 := commit(t, r, "demo", "1.1.0", v1, 1, true)
+	if err := r.SetMain(ctx, "demo", v11); err != nil {
+		t.Fatalf("SetMain after a killed writer: %v", err)
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, lockFile)); err != nil {
+		t.Errorf("the registry's own lock file went: %v", err)
+	}
+	if tags, err := r.Tags(ctx, "demo"); err != nil || tags["1.1.0"] == "" {
+		t.Errorf("tags: %v, %v", tags, err)
+	}
+}

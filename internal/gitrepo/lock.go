@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +22,9 @@ var errGone = errors.New("repository does not exist")
 // function that releases it. flock(2) holds between goroutines (each open
 // file is its own lock owner) and between processes sharing the folder, and
 // the kernel drops it when a process dies, so a crash never leaves it held.
-func lockRepo(ctx context.Context, dir string) (unlock func(), err error) {
+// Once it is held, what a git process of ours left when it was killed or
+// failed is removed (see removeLeftovers).
+func lockRepo(ctx context.Context, dir string, log *slog.Logger) (unlock func(), err error) {
 	path := filepath.Join(dir, lockFile)
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
@@ -43,6 +47,7 @@ func lockRepo(ctx context.Context, dir string) (unlock func(), err error) {
 		}
 		now, err := os.Stat(path)
 		if err == nil && os.SameFile(held, now) {
+			removeLeftovers(dir, log)
 			return func() {
 				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 				f.Close()
@@ -78,5 +83,38 @@ func flock(ctx context.Context, f *os.File) error {
 		case <-t.C:
 		}
 		delay = min(2*delay, 50*time.Millisecond)
+	}
+}
+
+// removeLeftovers removes what a git process writing to the repository
+// left when it was killed (a shutdown cancels running jobs) or failed: the
+// lock files git takes on refs, packed-refs, HEAD and config, which would
+// fail every later write with "Unable to create '….lock': File exists",
+// and the packs and indexes it was writing (objects/pack/tmp_*), which on
+// a full disk hold the space a retry needs. It runs under the repository's
+// write lock: every git process that writes here takes that lock first
+// (readers serving clones and mirror pushes to a URL take no git lock), so
+// any such file then belongs to a writer that is gone.
+func removeLeftovers(dir string, log *slog.Logger) {
+	var leftovers []string
+	for _, pattern := range []string{"objects/pack/tmp_*", "*.lock"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		leftovers = append(leftovers, m...)
+	}
+	filepath.WalkDir(filepath.Join(dir, "refs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".lock") {
+			leftovers = append(leftovers, p)
+		}
+		return nil
+	})
+	for _, p := range leftovers {
+		if filepath.Base(p) == lockFile {
+			continue // ours, held right now
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("removing what a git process left", "file", p, "err", err)
+		} else if err == nil {
+			log.Info("removed what a git process left", "file", p)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func (r *Repos) openLocked(ctx context.Context, pkg string) (dir string, unlock 
 		return "", nil, err
 	}
 	dir = r.dir(pkg)
-	unlock, err = lockRepo(ctx, dir)
+	unlock, err = lockRepo(ctx, dir, r.log)
 	return dir, unlock, err
 }
 

@@ -242,7 +242,7 @@ func (r *Repos) Remove(ctx context.Context, pkg string) error {
 	if err := checkName(pkg); err != nil {
 		return err
 	}
-	unlock, err := lockRepo(ctx, r.dir(pkg))
+	unlock, err := lockRepo(ctx, r.dir(pkg), r.log)
 	if errors.Is(err, errGone) {
 		return nil
 	}
