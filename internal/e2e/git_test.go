@@ -254,13 +254,50 @@ func TestGitServer(t *testing.T) {
 			refs := remoteRefs(t, remote)
 			return refs["refs/heads/main"] == commits["2.0.0"] && refs["refs/tags/v2.1.0"] == commits["2.1.0"], fmt.Sprint(refs)
 		})
-		// Deleting a version removes its tag and nothing else.
+		// Deleting a version rewrites the history without it: the versions
+		// after it get new commits (2.0.0 descended from 1.1.0, 2.1.0 from
+		// 2.0.0), the others keep theirs, and none of its objects remain.
+		deleted := commits["1.1.0"]
 		r.expect(200, "DELETE", "/api/packages/demo/versions/1.1.0", tok, nil)
-		testenv.Eventually(t, "v1.1.0 deleted", func() (bool, string) {
+		testenv.Eventually(t, "the history rewritten without 1.1.0", func() (bool, string) {
 			refs := remoteRefs(t, remote)
 			_, ok := refs["refs/tags/v1.1.0"]
-			return !ok && len(refs) == 5, fmt.Sprint(refs)
+			return !ok && len(refs) == 5 && refs["refs/tags/v2.0.0"] != commits["2.0.0"], fmt.Sprint(refs)
 		})
+		r.waitQueueEmpty()
+		refs := remoteRefs(t, remote)
+		for _, v := range []string{"1.0.0", "1.0.1"} {
+			if refs["refs/tags/v"+v] != commits[v] {
+				t.Errorf("%s moved from %s to %s though it does not descend from 1.1.0", v, commits[v], refs["refs/tags/v"+v])
+			}
+		}
+		for _, v := range []string{"2.0.0", "2.1.0"} {
+			if refs["refs/tags/v"+v] == commits[v] {
+				t.Errorf("%s kept commit %s, a descendant of the deleted 1.1.0", v, commits[v])
+			}
+			commits[v] = refs["refs/tags/v"+v]
+			if api := r.gitCommit("demo", v); api != commits[v] {
+				t.Errorf("API git_commit of %s = %q after the rewrite, tag at %s", v, api, commits[v])
+			}
+		}
+		if refs["refs/heads/main"] != commits["2.0.0"] {
+			t.Errorf("main at %s, want the new 2.0.0 commit %s", refs["refs/heads/main"], commits["2.0.0"])
+		}
+		fresh := filepath.Join(t.TempDir(), "fresh")
+		testenv.MustGit(t, "", "clone", "--quiet", remote, fresh)
+		if got := testenv.MustGit(t, fresh, "rev-parse", "v2.0.0^", "v2.1.0^"); got != commits["1.0.0"]+"\n"+commits["2.0.0"] {
+			t.Errorf("parents of 2.0.0 and 2.1.0: %s, want 1.0.0's %s and 2.0.0's %s", got, commits["1.0.0"], commits["2.0.0"])
+		}
+		if files := testenv.MustGit(t, fresh, "log", "--all", "--format=", "--name-only"); strings.Contains(files, "a b.dryad") {
+			t.Errorf("a file only 1.1.0 had is still in the history:\n%s", files)
+		}
+		// Its commit is gone from the server, not merely unreferenced.
+		if out, err := testenv.Git(t, fresh, "fetch", "--quiet", "origin", deleted); err == nil {
+			t.Errorf("the deleted version's commit %s can still be fetched by id:\n%s", deleted, out)
+		}
+		if _, err := testenv.Git(t, filepath.Join(r.Config.GitDir, "demo.git"), "cat-file", "-e", deleted); err == nil {
+			t.Errorf("the deleted version's commit %s is still in the repository", deleted)
+		}
 		// A version published after the delete does not descend from it.
 		if res := r.publish(tok, pkg{name: "demo", version: "1.2.0"}.archive(t)); res.Status != 201 {
 			t.Fatalf("publish 1.2.0: %d %s", res.Status, res.Body)
@@ -270,9 +307,14 @@ func TestGitServer(t *testing.T) {
 			commits["1.2.0"] = refs["refs/tags/v1.2.0"]
 			return commits["1.2.0"] != "", fmt.Sprint(refs)
 		})
-		testenv.MustGit(t, clone, "fetch", "--quiet", "--tags", "origin")
-		if got := testenv.MustGit(t, clone, "rev-parse", "v1.2.0^"); got != commits["1.0.1"] {
-			t.Errorf("parent of 1.2.0 = %s, want 1.0.1's %s (1.1.0 was deleted before)", got, commits["1.0.1"])
+		// A clone made before the rewrite holds the old tags, which git
+		// does not clobber without --force.
+		if out, err := testenv.Git(t, clone, "fetch", "--tags", "origin"); err == nil || !strings.Contains(out, "clobber") {
+			t.Errorf("fetch into a clone made before the rewrite: %v\n%s", err, out)
+		}
+		testenv.MustGit(t, clone, "fetch", "--quiet", "--tags", "--force", "origin")
+		if got := testenv.MustGit(t, clone, "rev-parse", "v1.2.0^", "v2.0.0^{commit}"); got != commits["1.0.1"]+"\n"+commits["2.0.0"] {
+			t.Errorf("parent of 1.2.0 and 2.0.0's commit = %s, want 1.0.1's %s and %s", got, commits["1.0.1"], commits["2.0.0"])
 		}
 		r.waitQueueEmpty()
 		if status, info := r.gitHealth(); status != "ok" || info["failing_jobs"] != float64(0) {
@@ -288,7 +330,7 @@ func TestGitServer(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("git rebuild: exit %d\n%s%s", code, stdout, stderr)
 		}
-		if !strings.Contains(stdout, "demo: 6 versions replayed, 5 tags, main at v2.0.0 ("+commits["2.0.0"]+"), same commits as recorded") {
+		if !strings.Contains(stdout, "demo: 5 versions replayed, main at v2.0.0 ("+commits["2.0.0"]+"), same commits as recorded") {
 			t.Errorf("git rebuild printed:\n%s", stdout)
 		}
 		if after := remoteRefs(t, bare); fmt.Sprint(after) != fmt.Sprint(before) {
@@ -486,6 +528,28 @@ func TestGitMirror(t *testing.T) {
 			if m["packages"] != float64(1) || m["last_pushed"] == nil || m["failing"] != nil || m["url"] != mirrors+"/{name}.git" {
 				t.Errorf("mirror health once pushed: %v", info)
 			}
+
+			// Deleting a version rewrites the mirror's history as well: the
+			// tags of the versions descending from it are forced to their
+			// new commits.
+			r.expect(200, "DELETE", "/api/packages/demo/versions/1.0.0", tok, nil)
+			testenv.Eventually(t, "the rewritten history on the mirror", func() (bool, string) {
+				local := remoteRefs(t, remote)
+				got := remoteRefs(t, mirror)
+				_, kept := got["refs/tags/v1.0.0"]
+				return !kept && len(local) >= 2 && got["refs/tags/v1.1.0"] != v11 && fmt.Sprint(got) == fmt.Sprint(local), fmt.Sprint(got, local)
+			})
+			testenv.MustGit(t, mirror, "fsck", "--strict", "--no-progress")
+			// Deleting the package empties it: no tag, and main (which hosts
+			// refuse to delete) at a commit without files.
+			r.expect(200, "DELETE", "/api/packages/demo", tok, nil)
+			testenv.Eventually(t, "the mirror emptied", func() (bool, string) {
+				got := remoteRefs(t, mirror)
+				return len(got) == 1 && got["refs/heads/main"] != "" && testenv.MustGit(t, mirror, "ls-tree", "main") == "", fmt.Sprint(got)
+			})
+			if msg := testenv.MustGit(t, mirror, "log", "--format=%s", "main"); msg != "Every version of demo was deleted from the registry" {
+				t.Errorf("main of the emptied mirror: %q", msg)
+			}
 		})
 	}
 }
@@ -655,7 +719,7 @@ func TestGitYanksAndDeletes(t *testing.T) {
 	r.waitQueueEmpty()
 	before := remoteRefs(t, bare)
 	r.Stop()
-	if code, out, errOut := r.runCommand("git", "rebuild"); code != 0 || !strings.Contains(out, "demo: 3 versions replayed, 1 tags, main at v3.0.0 ("+v3+"), same commits as recorded") {
+	if code, out, errOut := r.runCommand("git", "rebuild"); code != 0 || !strings.Contains(out, "demo: 1 version replayed, main at v3.0.0 ("+v3+"), same commits as recorded") {
 		t.Fatalf("rebuild: exit %d\n%s%s", code, out, errOut)
 	}
 	if after := remoteRefs(t, bare); fmt.Sprint(after) != fmt.Sprint(before) {
@@ -706,7 +770,7 @@ func TestGitMissingAtStart(t *testing.T) {
 
 // TestGitLostRepositoryIsRemade removes a repository behind the registry's
 // back: the next version's commit makes its missing ancestors again from
-// their archives, with the recorded ids, and the deleted one stays untagged.
+// their archives, with the recorded ids.
 func TestGitLostRepositoryIsRemade(t *testing.T) {
 	testenv.LookPath(t, "git")
 	r := startRegistry(t, regOptions{})
@@ -717,14 +781,12 @@ func TestGitLostRepositoryIsRemade(t *testing.T) {
 			t.Fatalf("publish %s: %d %s", v, res.Status, res.Body)
 		}
 	}
-	r.expect(200, "DELETE", "/api/packages/demo/versions/1.0.0", tok, nil)
-	testenv.Eventually(t, "v1.1.0 alone", func() (bool, string) {
+	testenv.Eventually(t, "two tags", func() (bool, string) {
 		refs := remoteRefs(t, remote)
-		return len(refs) == 2 && refs["refs/tags/v1.1.0"] != "", fmt.Sprint(refs)
+		return len(refs) == 3, fmt.Sprint(refs)
 	})
 	r.waitQueueEmpty()
 	bare := filepath.Join(r.Config.GitDir, "demo.git")
-	v10 := testenv.MustGit(t, bare, "rev-parse", "v1.1.0^")
 	before := remoteRefs(t, remote)
 	if err := os.RemoveAll(bare); err != nil {
 		t.Fatal(err)
@@ -741,10 +803,15 @@ func TestGitLostRepositoryIsRemade(t *testing.T) {
 	})
 	r.waitQueueEmpty()
 	refs := remoteRefs(t, remote)
-	if refs["refs/tags/v1.1.0"] != before["refs/tags/v1.1.0"] || len(refs) != 3 {
+	for _, v := range []string{"refs/tags/v1.0.0", "refs/tags/v1.1.0"} {
+		if refs[v] != before[v] {
+			t.Errorf("%s remade at %s, recorded %s", v, refs[v], before[v])
+		}
+	}
+	if len(refs) != 4 {
 		t.Errorf("refs after the repository was remade: %v (before: %v)", refs, before)
 	}
-	if got := testenv.MustGit(t, bare, "rev-parse", "v1.2.0^", "v1.2.0^^"); got != before["refs/tags/v1.1.0"]+"\n"+v10 {
-		t.Errorf("ancestors of 1.2.0: %s, want 1.1.0's %s and 1.0.0's %s", got, before["refs/tags/v1.1.0"], v10)
+	if got, want := testenv.MustGit(t, bare, "rev-parse", "v1.2.0^", "v1.2.0^^"), before["refs/tags/v1.1.0"]+"\n"+before["refs/tags/v1.0.0"]; got != want {
+		t.Errorf("ancestors of 1.2.0: %s, want %s", got, want)
 	}
 }

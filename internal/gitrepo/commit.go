@@ -71,7 +71,8 @@ func (v *Version) ident() string {
 //
 // It is idempotent: if the tag already exists on the same commit (a retry, or
 // a rebuild), nothing changes. A tag on another commit is a Conflict, since
-// tags are never moved. A missing parent is NotFound (record the parent
+// tags are never moved in a repository (deleting a version makes a new one,
+// see Replace). A missing parent is NotFound (record the parent
 // first); a malformed archive is Invalid (retrying cannot help); a folder that
 // cannot be written is Unavailable (retry later: nothing was left half-done).
 func (r *Repos) CommitVersion(ctx context.Context, v Version) (commit string, err error) {

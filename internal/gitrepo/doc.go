@@ -31,4 +31,10 @@
 // leaves a repository that is valid (at worst with unreferenced objects).
 // Repositories are created in a temporary folder and renamed into place, so a
 // half-initialised repository is never visible.
+//
+// A package's history is a function of its live versions: deleting a version
+// makes the repository again, in a staging folder, from the other versions'
+// archives, and swaps it in (Stage, Replace), so the deleted version's
+// objects are gone rather than merely unreferenced, and its descendants get
+// the same new ids on every instance.
 package gitrepo

@@ -141,6 +141,10 @@ func (m *Mirror) attempt(ctx context.Context, pkg, description, remote string) e
 		m.setEnsured(pkg, true)
 	}
 	err := m.repos.Push(ctx, pkg, remote)
+	if errors.Is(err, errs.NotFound) {
+		// Every version is deleted: so is what the mirror shows.
+		err = m.repos.Withdraw(ctx, pkg, remote)
+	}
 	if err != nil {
 		// The repository may have been deleted on the mirror since.
 		m.setEnsured(pkg, false)

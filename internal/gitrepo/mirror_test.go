@@ -99,26 +99,76 @@ func TestPushToALocalMirror(t *testing.T) {
 	}
 }
 
-func TestPushNeverMovesAMirrorTag(t *testing.T) {
+func TestPushForcesTheMirrorsTags(t *testing.T) {
 	r := newRepos(t)
-	commit(t, r, "demo", "1.0.0", "", 0, true)
-	// The mirror holds another history with a v1.0.0 of its own.
+	mine := commit(t, r, "demo", "1.0.0", "", 0, true)
+	// The mirror holds another history with a v1.0.0 of its own, as after
+	// a version before 1.0.0 was deleted here and the history rewritten.
 	other := newRepos(t)
+	commit(t, other, "demo", "0.9.0", "", 0, false)
 	foreign := commit(t, other, "demo", "1.0.0", "", 9, true)
 	mirror := filepath.Join(t.TempDir(), "demo.git")
 	bareRepo(t, mirror)
 	if err := other.Push(t.Context(), "demo", mirror); err != nil {
 		t.Fatal(err)
 	}
-	err := r.Push(t.Context(), "demo", mirror)
-	if !errors.Is(err, errs.Unavailable) {
-		t.Fatalf("push over a different tag: %v, want Unavailable", err)
-	}
 	if got := testenv.MustGit(t, mirror, "rev-parse", "v1.0.0^{commit}"); got != foreign {
-		t.Errorf("mirror tag moved to %s", got)
+		t.Fatalf("mirror tag at %s, want %s", got, foreign)
+	}
+	if err := r.Push(t.Context(), "demo", mirror); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := remoteRefs(t, mirror), sortedLines(refsOf(t, r, "demo")); got != want {
+		t.Errorf("mirror after a push over another history:\n%s\nwant:\n%s", got, want)
+	}
+	if got := testenv.MustGit(t, mirror, "rev-parse", "v1.0.0^{commit}"); got != mine {
+		t.Errorf("mirror tag at %s, want %s", got, mine)
 	}
 	if err := r.Push(t.Context(), "missing", mirror); !errors.Is(err, errs.NotFound) {
 		t.Errorf("push of a package without repository: %v, want NotFound", err)
+	}
+}
+
+func TestWithdrawEmptiesTheMirror(t *testing.T) {
+	r := newRepos(t)
+	publishHistory(t, r, "demo")
+	mirror := filepath.Join(t.TempDir(), "demo.git")
+	bareRepo(t, mirror)
+	own := testenv.MustGit(t, mirror, "commit-tree", "-m", "notes", testenv.MustGit(t, mirror, "mktree"))
+	testenv.MustGit(t, mirror, "update-ref", "refs/heads/notes", own)
+	if err := r.Push(t.Context(), "demo", mirror); err != nil {
+		t.Fatal(err)
+	}
+	// Every version deleted: no repository here any more.
+	if err := r.Remove(t.Context(), "demo"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the same commit every time: a retry changes nothing
+		if err := r.Withdraw(t.Context(), "demo", mirror); err != nil {
+			t.Fatal(err)
+		}
+		main := testenv.MustGit(t, mirror, "rev-parse", "main")
+		if got, want := remoteRefs(t, mirror), sortedLines(main+" refs/heads/main\n"+own+" refs/heads/notes"); got != want {
+			t.Errorf("mirror after withdraw:\n%s\nwant:\n%s", got, want)
+		}
+		if files := testenv.MustGit(t, mirror, "ls-tree", "-r", "main"); files != "" {
+			t.Errorf("main of a withdrawn package has files:\n%s", files)
+		}
+		if n := testenv.MustGit(t, mirror, "rev-list", "--count", "main"); n != "1" {
+			t.Errorf("main of a withdrawn package has %s commits, want 1 without parents", n)
+		}
+	}
+	other := newRepos(t)
+	mirror2 := filepath.Join(t.TempDir(), "demo.git")
+	bareRepo(t, mirror2)
+	if err := other.Withdraw(t.Context(), "demo", mirror2); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := testenv.MustGit(t, mirror, "rev-parse", "main"), testenv.MustGit(t, mirror2, "rev-parse", "main"); a != b {
+		t.Errorf("two instances withdraw with different commits: %s and %s", a, b)
+	}
+	if entries, _ := os.ReadDir(r.Root()); len(entries) != 0 {
+		t.Errorf("withdraw left %v in the git folder", entries)
 	}
 }
 
@@ -239,12 +289,13 @@ func TestMirrorSyncRetriesAndRecordsState(t *testing.T) {
 	if h := failing.Health(); len(h.Failing) != 1 || h.Failing[0] != "demo" || h.LastError == "" {
 		t.Errorf("health %+v", h)
 	}
-	// A package without repository is not retried.
-	if _, err := failing.Sync(t.Context(), "nothing", ""); !errors.Is(err, errs.NotFound) {
+	// A package without repository (every version deleted) is withdrawn
+	// from the mirror, a push like any other: retried when it fails.
+	if _, err := failing.Sync(t.Context(), "nothing", ""); !errors.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), "withdrawing nothing") {
 		t.Errorf("Sync of a package without repository: %v", err)
 	}
-	if s := failing.State("nothing"); s.Failures != 1 {
-		t.Errorf("state of a package without repository: %+v, want one failure", s)
+	if s := failing.State("nothing"); s.Failures != 3 {
+		t.Errorf("state of a package without repository: %+v, want three failures", s)
 	}
 }
 

@@ -10,17 +10,28 @@ import (
 )
 
 // Push makes the remote repository at remoteURL a copy of the package's
-// published history: branch main (forced, since main moves backwards when
-// the latest version is yanked) and every tag (never forced: a tag that
-// differs on the remote is an error); tags deleted here are deleted there.
-// Other refs of the remote are left alone.
+// published history: branch main and every tag, both forced, since the
+// registry's history is the truth: main moves backwards when the latest
+// version is yanked, and deleting a version rewrites the history after it
+// (new ids for the later versions' commits and tags). Tags deleted here are
+// deleted there; other refs of the remote are left alone. A package without
+// a repository is NotFound (see Withdraw).
 //
 // Credentials in an http(s) URL are sent as an Authorization header given to
 // git through its environment, so they appear neither on git's command line
 // (visible to every local user) nor in its messages.
 func (r *Repos) Push(ctx context.Context, pkg, remoteURL string) (err error) {
 	defer wrapf(&err, "pushing %s to %s", pkg, Redact(remoteURL))
-	refs, err := r.readRefs(ctx, pkg)
+	if _, err := r.readRefs(ctx, pkg); err != nil {
+		return err
+	}
+	return r.pushRefs(ctx, r.dir(pkg), remoteURL)
+}
+
+// pushRefs force-pushes main (when the repository has it) and every tag of
+// the repository dir to remoteURL, deleting the remote's other tags.
+func (r *Repos) pushRefs(ctx context.Context, dir, remoteURL string) error {
+	refs, err := r.refs(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -35,8 +46,8 @@ func (r *Repos) Push(ctx context.Context, pkg, remoteURL string) (err error) {
 	if _, ok := refs[mainRef]; ok {
 		args = append(args, "+"+mainRef+":"+mainRef)
 	}
-	args = append(args, tagsPrefix+"*:"+tagsPrefix+"*")
-	if _, err := r.run(ctx, command{gitDir: r.dir(pkg), args: args, env: env}); err != nil {
+	args = append(args, "+"+tagsPrefix+"*:"+tagsPrefix+"*")
+	if _, err := r.run(ctx, command{gitDir: dir, args: args, env: env}); err != nil {
 		return errs.Wrap(errs.Unavailable, scrub(err, secrets), "the git mirror refused the push or cannot be reached")
 	}
 	return nil

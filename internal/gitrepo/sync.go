@@ -284,7 +284,12 @@ func (w *Worker) apply(ctx context.Context, j registry.GitJob) error {
 		if i < 0 {
 			return errs.Errorf(errs.Invalid, "%s has no version %q", pk.Name, j.Version)
 		}
-		commit, err := w.commit(ctx, pk, vs, i, func(v *registry.GitVersion) string { return v.Commit })
+		if vs[i].DeletedAt != nil {
+			// Deleted before its commit was made: it never will be (the
+			// deletion's own job rewrites the history without it).
+			break
+		}
+		commit, err := w.commit(ctx, w.repos, pk, vs, i, func(v *registry.GitVersion) string { return v.Commit })
 		if err != nil {
 			return err
 		}
@@ -292,24 +297,25 @@ func (w *Worker) apply(ctx context.Context, j registry.GitJob) error {
 			return err
 		}
 	case registry.GitDeleteTag:
-		if err := w.repos.DeleteTag(ctx, pk.Name, j.Version); err != nil {
-			return err
-		}
+		// Removing the tag is not enough: the deleted version's files stay
+		// reachable as the parent of later versions, and its commit by id.
+		_, err := w.rewrite(ctx, pk)
+		return err
 	case registry.GitSetMain:
 		// The target is the package's latest now, not the one the job
 		// names: the queue may lag behind, and the store is the truth.
 	default:
 		return errs.Errorf(errs.Invalid, "unknown git job kind %q", j.Kind)
 	}
-	return w.setMain(ctx, pk, vs)
+	return w.setMain(ctx, w.repos, pk, vs)
 }
 
-// commit records version vs[i] with its deterministic parent, whose commit
-// id commitOf gives, and returns the commit id. A parent whose commit is
-// recorded but missing from the repository (the repository was removed
-// when every version was deleted, or lost from disk) is made again first:
-// commits are deterministic, so it gets the id that was recorded.
-func (w *Worker) commit(ctx context.Context, pk *registry.GitPackage, vs []registry.GitVersion, i int, commitOf func(*registry.GitVersion) string) (string, error) {
+// commit records version vs[i] in repos with its deterministic parent,
+// whose commit id commitOf gives, and returns the commit id. A parent whose
+// commit is recorded but missing from the repository (lost from disk) is
+// made again first: commits are deterministic, so it gets the id that was
+// recorded.
+func (w *Worker) commit(ctx context.Context, repos *Repos, pk *registry.GitPackage, vs []registry.GitVersion, i int, commitOf func(*registry.GitVersion) string) (string, error) {
 	v := &vs[i]
 	pi := parentIndex(vs, i)
 	parent := ""
@@ -318,17 +324,17 @@ func (w *Worker) commit(ctx context.Context, pk *registry.GitPackage, vs []regis
 			return "", errs.Errorf(errs.NotFound, "the parent of %s %s, version %s, has no commit yet", pk.Name, v.Version, vs[pi].Version)
 		}
 	}
-	commit, err := w.commitVersion(ctx, pk, v, parent)
+	commit, err := w.commitVersion(ctx, repos, pk, v, parent)
 	if pi < 0 || !errors.Is(err, errs.NotFound) {
 		return commit, err
 	}
-	if ok, herr := w.repos.hasCommit(ctx, pk.Name, parent); herr != nil || ok {
+	if ok, herr := repos.hasCommit(ctx, pk.Name, parent); herr != nil || ok {
 		return "", errors.Join(err, herr) // missing is something else (the archive)
 	}
 	p := &vs[pi]
 	w.log.Warn("the parent commit is missing from the repository; making it again from its archive",
 		"package", pk.Name, "version", v.Version, "parent", p.Version, "commit", parent)
-	again, err := w.commit(ctx, pk, vs, pi, commitOf)
+	again, err := w.commit(ctx, repos, pk, vs, pi, commitOf)
 	if err != nil {
 		return "", err
 	}
@@ -337,16 +343,11 @@ func (w *Worker) commit(ctx context.Context, pk *registry.GitPackage, vs []regis
 			"%s %s was recorded as commit %s but its archive now gives %s (was DOMAIN changed?); run `dryad-registry git rebuild %s`",
 			pk.Name, p.Version, parent, again, pk.Name)
 	}
-	if p.DeletedAt != nil {
-		if err := w.repos.DeleteTag(ctx, pk.Name, p.Version); err != nil {
-			return "", err
-		}
-	}
-	return w.commitVersion(ctx, pk, v, parent)
+	return w.commitVersion(ctx, repos, pk, v, parent)
 }
 
-// commitVersion writes one version's commit and tag on parent.
-func (w *Worker) commitVersion(ctx context.Context, pk *registry.GitPackage, v *registry.GitVersion, parent string) (string, error) {
+// commitVersion writes one version's commit and tag on parent in repos.
+func (w *Worker) commitVersion(ctx context.Context, repos *Repos, pk *registry.GitPackage, v *registry.GitVersion, parent string) (string, error) {
 	f, err := w.src.OpenArchive(ctx, v.Checksum)
 	if err != nil {
 		return "", fmt.Errorf("opening the archive of %s %s: %w", pk.Name, v.Version, err)
@@ -356,7 +357,7 @@ func (w *Worker) commitVersion(ctx context.Context, pk *registry.GitPackage, v *
 	if user == "" {
 		user = "unknown"
 	}
-	return w.repos.CommitVersion(ctx, Version{
+	return repos.CommitVersion(ctx, Version{
 		Package: pk.Name, Version: v.Version, Archive: f,
 		AuthorName: user, AuthorEmail: user + "@users.noreply." + w.opts.Domain,
 		Time: v.PublishedAt, Parent: parent,
@@ -376,14 +377,15 @@ func (w *Worker) record(ctx context.Context, pk *registry.GitPackage, v *registr
 	return nil
 }
 
-// setMain points main at the commit of the version mainOf picks, once that
-// version has one (otherwise its own commit job moves main later).
-func (w *Worker) setMain(ctx context.Context, pk *registry.GitPackage, vs []registry.GitVersion) error {
+// setMain points main of the package's repository in repos at the commit
+// of the version mainOf picks, once that version has one (otherwise its own
+// commit job moves main later).
+func (w *Worker) setMain(ctx context.Context, repos *Repos, pk *registry.GitPackage, vs []registry.GitVersion) error {
 	v := mainOf(pk, vs)
 	if v == nil || v.Commit == "" {
 		return nil
 	}
-	return w.repos.SetMain(ctx, pk.Name, v.Commit)
+	return repos.SetMain(ctx, pk.Name, v.Commit)
 }
 
 // mirror pushes the package's repository to the mirror and stores the
@@ -440,12 +442,13 @@ func versionOf(v *registry.GitVersion) string { return v.Version }
 
 // parentIndex picks the parent of vs[i] (vs in publish order, as
 // ListVersions returns them) by manifest.Parent among the versions
-// published before it and not deleted by then; -1 for none. It depends
-// only on stored facts, so the live worker and a rebuild pick the same
-// parent, hence the same commit ids.
+// published before it and not deleted; -1 for none. A package's history is
+// thus a function of its live versions alone: deleting a version rewrites
+// the history after it, the same way on every instance, and the live
+// worker and a rebuild pick the same parents, hence the same commit ids.
 func parentIndex(vs []registry.GitVersion, i int) int {
 	return manifest.Parent(vs, i, versionOf, func(c, v *registry.GitVersion) bool {
-		return c.ID < v.ID && (c.DeletedAt == nil || c.DeletedAt.After(v.PublishedAt))
+		return c.ID < v.ID && c.DeletedAt == nil
 	})
 }
 
@@ -465,12 +468,12 @@ func mainOf(pk *registry.GitPackage, vs []registry.GitVersion) *registry.GitVers
 	return nil
 }
 
-// RebuildResult says what Rebuild did to one package's repository.
+// RebuildResult says what a rebuild did to one package's repository.
 type RebuildResult struct {
 	Package string
-	// Versions is how many versions were replayed, deleted ones included;
-	// Tags how many tags remain (the versions not deleted).
-	Versions, Tags int
+	// Versions is how many versions were replayed: those not deleted,
+	// each with its tag.
+	Versions int
 	// Main is the version main points at ("" when none) and MainCommit its
 	// commit.
 	Main, MainCommit string
@@ -490,14 +493,14 @@ func (r *RebuildResult) String() string {
 		return r.Package + ": every version is deleted; no repository"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d versions replayed, %d tags", r.Package, r.Versions, r.Tags)
+	fmt.Fprintf(&b, "%s: %s replayed", r.Package, plural(r.Versions, "version"))
 	if r.Main != "" {
 		fmt.Fprintf(&b, ", main at v%s (%s)", r.Main, r.MainCommit)
 	}
 	if len(r.Changed) == 0 {
 		b.WriteString(", same commits as recorded")
 	} else {
-		fmt.Fprintf(&b, ", %d commits differ from the recorded ones (now recorded)", len(r.Changed))
+		fmt.Fprintf(&b, ", %s differ from the recorded ones (now recorded)", plural(len(r.Changed), "commit"))
 	}
 	if r.MirrorQueued {
 		b.WriteString(", mirror push queued")
@@ -505,10 +508,15 @@ func (r *RebuildResult) String() string {
 	return b.String()
 }
 
-// Rebuild recreates a package's repository from the stored archives: it
-// removes it, replays every version in publish order (deleted ones too,
-// since later versions may descend from them), deletes the tags of deleted
-// versions and points main as the live worker does. Commits are
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// Rebuild recreates a package's repository from the stored archives (see
+// rewrite) and, with a mirror, queues a push of it. Commits are
 // deterministic, so the ids are those the live path recorded; any that
 // differ are recorded and reported. Rebuild while no server writes to the
 // same package, or its jobs may interleave (they would converge on retry).
@@ -517,19 +525,48 @@ func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, erro
 	if err != nil {
 		return nil, err
 	}
-	res := &RebuildResult{Package: pk.Name}
-	vs := pk.Versions
-	if err := w.repos.Remove(ctx, pk.Name); err != nil {
+	res, err := w.rewrite(ctx, pk)
+	if err != nil {
 		return nil, err
 	}
+	if w.opts.Mirror != nil {
+		if err := w.src.QueueMirror(ctx, pk.ID); err != nil {
+			return nil, err
+		}
+		// The running servers' workers push it.
+		res.MirrorQueued = true
+	}
+	return res, nil
+}
+
+// rewrite makes a package's repository again from nothing but its live
+// versions' archives: in a staging folder it replays them in publish order
+// (each on its parentIndex), points main as the live worker does, records
+// every commit id that changed, and then replaces the live repository in
+// one step. It is how a deleted version leaves git: the new repository
+// holds no object of it (no commit, tree or file to fetch by id, nothing
+// for a prune to miss), the later versions' commits get new ids, and since
+// the result depends only on stored facts every instance and every rebuild
+// arrives at the same ids. With no live version the repository is removed.
+func (w *Worker) rewrite(ctx context.Context, pk *registry.GitPackage) (*RebuildResult, error) {
+	res := &RebuildResult{Package: pk.Name}
+	vs := pk.Versions
 	if !anyLeft(vs) {
 		res.Removed = true
-		return res, nil
+		return res, w.repos.Remove(ctx, pk.Name)
 	}
+	stage, remove, err := w.repos.Stage()
+	if err != nil {
+		return nil, err
+	}
+	defer remove()
 	rebuilt := make(map[int64]string, len(vs))
 	for i := range vs {
 		v := &vs[i]
-		commit, err := w.commit(ctx, pk, vs, i, func(p *registry.GitVersion) string { return rebuilt[p.ID] })
+		if v.DeletedAt != nil {
+			continue
+		}
+		commit, err := w.commit(ctx, stage, pk, vs, i, func(p *registry.GitVersion) string { return rebuilt[p.ID] })
 		if err != nil {
 			return nil, err
 		}
@@ -540,32 +577,23 @@ func (w *Worker) Rebuild(ctx context.Context, name string) (*RebuildResult, erro
 				old = "(none)"
 			}
 			res.Changed = append(res.Changed, v.Version+": "+old+" -> "+commit)
+			// Recorded before the swap: if it fails or the process dies
+			// here, the job runs again; and a commit job that finds a
+			// recorded parent missing from the old repository remakes it
+			// with the same id.
 			if err := w.record(ctx, pk, v, commit); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for i := range vs {
-		if vs[i].DeletedAt != nil {
-			if err := w.repos.DeleteTag(ctx, pk.Name, vs[i].Version); err != nil {
-				return nil, err
-			}
-		} else {
-			res.Tags++
-		}
-	}
-	if err := w.setMain(ctx, pk, vs); err != nil {
+	if err := w.setMain(ctx, stage, pk, vs); err != nil {
 		return nil, err
 	}
 	if m := mainOf(pk, vs); m != nil {
 		res.Main, res.MainCommit = m.Version, m.Commit
 	}
-	if w.opts.Mirror != nil {
-		if err := w.src.QueueMirror(ctx, pk.ID); err != nil {
-			return nil, err
-		}
-		// The running servers' workers push it.
-		res.MirrorQueued = true
+	if err := w.repos.Replace(ctx, pk.Name, stage); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -56,8 +56,12 @@ func TestParentIndex(t *testing.T) {
 			map[string]string{"1.2.0": "1.0.0"}},
 		{"a version deleted at the same instant is skipped", []string{"1.0.0", "1.1.0 deleted@2", "1.2.0"},
 			map[string]string{"1.2.0": "1.0.0"}},
-		{"a version deleted after still is the parent", []string{"1.0.0", "1.1.0 deleted@5", "1.2.0"},
-			map[string]string{"1.2.0": "1.1.0"}},
+		// Deleting rewrites the history: the versions published after a
+		// deleted one lose it as a parent too.
+		{"a version deleted after is skipped as well", []string{"1.0.0", "1.1.0 deleted@5", "1.2.0"},
+			map[string]string{"1.2.0": "1.0.0"}},
+		{"a deleted first version leaves new roots", []string{"1.0.0 deleted@9", "1.1.0", "2.0.0"},
+			map[string]string{"1.1.0": "", "2.0.0": "1.1.0"}},
 		{"yanks do not matter", []string{"1.0.0", "1.1.0 yanked", "1.2.0"},
 			map[string]string{"1.2.0": "1.1.0"}},
 	}
