@@ -695,6 +695,19 @@ func TestGitYanksAndDeletes(t *testing.T) {
 	}
 	mainAt("main still at 2.0.0 after a rebuild", v2)
 
+	// The tip deleted: main goes back, and its commit cannot be fetched
+	// by id any more.
+	r.expect(200, "DELETE", "/api/packages/demo/versions/2.0.0", tok, nil)
+	testenv.Eventually(t, "2.0.0 gone", func() (bool, string) {
+		refs := remoteRefs(t, remote)
+		return len(refs) == 2 && refs["refs/heads/main"] == v1 && refs["refs/tags/v1.0.0"] == v1, fmt.Sprint(refs)
+	})
+	empty := t.TempDir()
+	testenv.MustGit(t, empty, "init", "--quiet")
+	if out, err := testenv.Git(t, empty, "fetch", "--quiet", remote, v2); err == nil {
+		t.Errorf("the deleted tip %s can still be fetched by id:\n%s", v2, out)
+	}
+
 	// A deleted package has no repository.
 	r.expect(200, "DELETE", "/api/packages/demo", tok, nil)
 	testenv.Eventually(t, "the repository to go", func() (bool, string) {
