@@ -73,10 +73,10 @@ func (s *serveMetrics) listen(ctx context.Context) (stop func(), err error) {
 	if s.m == nil || s.cfg.MetricsPort == 0 {
 		return func() {}, nil
 	}
-	addr, stop, err := s.m.Listen(ctx, s.cfg.MetricsAddr())
+	addr, stop, err := s.m.Listen(ctx, s.cfg.MetricsAddr(), s.cfg.Profiling)
 	if err != nil {
 		return nil, &exitError{code: 1, msg: fmt.Sprintf("cannot listen for metrics on %s: %v (set METRICS_PORT)", s.cfg.MetricsAddr(), err)}
 	}
-	s.log.Info("metrics served separately", "url", "http://"+addr+"/metrics")
+	s.log.Info("metrics served separately", "url", "http://"+addr+"/metrics", "profiling", s.cfg.Profiling)
 	return stop, nil
 }

@@ -66,6 +66,7 @@ type Config struct {
 	LogFormat     string
 	EnableMetrics bool
 	MetricsPort   int
+	Profiling     bool
 
 	// Ignored lists the variables that were recognised as belonging to the
 	// deployment guide but have no effect here (SMTP_*, BACKUP_*).
@@ -209,6 +210,10 @@ func (c *Config) derive(raw map[string]string) error {
 	}
 	if c.GitDir == "" {
 		c.GitDir = filepath.Join(c.DataDir, "git")
+	}
+	if c.Profiling && (c.MetricsPort == 0 || !c.EnableMetrics) {
+		// Never on the public port.
+		return &Error{Var: "PROFILING", Value: "true", Want: "METRICS_PORT set (and ENABLE_METRICS=true): profiles are served only on the private metrics port"}
 	}
 	return nil
 }

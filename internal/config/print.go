@@ -60,6 +60,7 @@ func (c *Config) Effective() [][2]string {
 		"LOG_FORMAT":           c.LogFormat,
 		"ENABLE_METRICS":       strconv.FormatBool(c.EnableMetrics),
 		"METRICS_PORT":         strconv.Itoa(c.MetricsPort),
+		"PROFILING":            strconv.FormatBool(c.Profiling),
 	}
 	var out [][2]string
 	for _, v := range vars {

@@ -141,6 +141,8 @@ var vars = []variable{
 		set: func(c *Config, v string) (err error) { c.EnableMetrics, err = parseBool(v); return }},
 	{name: "METRICS_PORT", def: "0", doc: "serve /metrics on this port instead of the main one; 0: main port",
 		set: func(c *Config, v string) (err error) { c.MetricsPort, err = parsePort(v, true); return }},
+	{name: "PROFILING", def: "false", doc: "also serve Go's runtime profiles (/debug/pprof/) on METRICS_PORT, for diagnosing memory and CPU",
+		set: func(c *Config, v string) (err error) { c.Profiling, err = parseBool(v); return }},
 }
 
 func lookup(name string) *variable {

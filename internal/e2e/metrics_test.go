@@ -166,6 +166,7 @@ func TestMetricsPlacement(t *testing.T) {
 		r := startRegistry(t, regOptions{Env: map[string]string{"METRICS_PORT": port}})
 		r.expect(200, "GET", "/api/stats", "", nil)
 		r.expect(404, "GET", "/metrics", "", nil)
+		r.expect(404, "GET", "http://127.0.0.1:"+port+"/debug/pprof/heap", "", nil)
 		res := r.expect(200, "GET", "http://127.0.0.1:"+port+"/metrics", "", nil)
 		s := parseMetrics(t, string(res.Body))
 		if v, _ := sum(s, "dryad_http_request_duration_seconds_count", "route", "/api/stats"); v != 1 {
@@ -178,6 +179,21 @@ func TestMetricsPlacement(t *testing.T) {
 		// The metrics listener is gone with the server.
 		if _, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
 			t.Error("metrics port still accepts connections after the server stopped")
+		}
+	})
+	t.Run("profiling", func(t *testing.T) {
+		port := pickPort(t)
+		r := startRegistry(t, regOptions{Env: map[string]string{"METRICS_PORT": port, "PROFILING": "true"}})
+		heap := r.expect(200, "GET", "http://127.0.0.1:"+port+"/debug/pprof/heap?debug=1", "", nil)
+		if !strings.Contains(string(heap.Body), "heap profile:") {
+			t.Errorf("heap profile: %.200s", heap.Body)
+		}
+		// Never on the public port.
+		r.expect(404, "GET", "/debug/pprof/heap", "", nil)
+		// Without a private port the start is refused.
+		environ := []string{"DATA_DIR=" + t.TempDir(), "PORT=0", "JWT_SECRET=test-secret-0123456789abcdef", "PROFILING=true"}
+		if code, out, errOut := (invocation{Env: environ}).run(t, "serve"); code != 2 || !strings.Contains(out+errOut, "METRICS_PORT") {
+			t.Errorf("PROFILING without METRICS_PORT: exit %d\n%s%s", code, out, errOut)
 		}
 	})
 	t.Run("off", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"strconv"
 	"strings"
@@ -249,15 +250,24 @@ func (m *Metrics) WatchGit(g GitState) {
 }
 
 // Listen serves /metrics alone on addr until ctx ends, for METRICS_PORT:
-// scrapes then stay on a private port. It returns the address it listens
-// on and the function that stops it.
-func (m *Metrics) Listen(ctx context.Context, addr string) (listening string, stop func(), err error) {
+// scrapes then stay on a private port. With profiling, Go's runtime
+// profiles are served there too, at /debug/pprof/ (heap, CPU, goroutines),
+// for diagnosing a running server without rebuilding it. It returns the
+// address it listens on and the function that stops it.
+func (m *Metrics) Listen(ctx context.Context, addr string, profiling bool) (listening string, stop func(), err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	if profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{
 		Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
