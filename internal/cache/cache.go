@@ -39,6 +39,16 @@ type Flusher interface {
 	Flush(ctx context.Context) error
 }
 
+// Pruner is implemented by caches holding entries in the process's own
+// memory: DeleteContaining removes every entry whose key contains marker.
+// Generations use it to free the entries a change orphaned at once: they
+// would otherwise hold memory until their TTL or the size bound, and a busy
+// package orphans a generation at every publish. It returns how many
+// entries it removed.
+type Pruner interface {
+	DeleteContaining(ctx context.Context, marker string) int
+}
+
 // Pinger is implemented by drivers whose backend can be unreachable: Ping
 // reports whether it answers now.
 type Pinger interface {

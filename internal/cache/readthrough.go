@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -153,7 +154,24 @@ func (g Generations) Key(ctx context.Context, scope string) string {
 // while a shared backend is unreachable the resilient cache keeps a Delete
 // and delivers it before using the backend again, whereas a Set would be
 // lost and the old generation, back with the backend, would serve the
-// state before the change.
+// state before the change. An in-process cache (a Pruner) also frees the
+// orphaned entries at once.
 func (g Generations) Invalidate(ctx context.Context, scope string) error {
-	return g.Cache.Delete(context.WithoutCancel(ctx), "gen:"+scope)
+	ctx = context.WithoutCancel(ctx)
+	key := "gen:" + scope
+	var old []byte
+	if _, ok := g.Cache.(Pruner); ok {
+		old, _, _ = g.Cache.Get(ctx, key)
+		old = bytes.Clone(old)
+	}
+	if err := g.Cache.Delete(ctx, key); err != nil {
+		return err
+	}
+	if len(old) > 0 {
+		// Every key of a generation holds ":" + scope + "@" + generation
+		// (ReadThrough prefixes "rt:" + Name + ":"); the generation is random,
+		// so no other scope's key does.
+		g.Cache.(Pruner).DeleteContaining(ctx, ":"+scope+"@"+string(old))
+	}
+	return nil
 }

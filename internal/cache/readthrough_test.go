@@ -91,9 +91,21 @@ func TestGenerations(t *testing.T) {
 	if read() != 1 || read() != 1 {
 		t.Fatal("a generation's value is not kept")
 	}
+	other, _ := rt.Get(ctx, g.Key(ctx, "pkg:ab"), func(context.Context) (int, error) { return 99, nil })
 	k1 := g.Key(ctx, "pkg:a")
+	if _, ok, _ := c.Get(ctx, "rt:n:"+k1); !ok {
+		t.Fatalf("no entry under %s", k1)
+	}
 	if err := g.Invalidate(ctx, "pkg:a"); err != nil {
 		t.Fatal(err)
+	}
+	// The in-process cache frees the orphaned entries at once, and only
+	// those.
+	if _, ok, _ := c.Get(ctx, "rt:n:"+k1); ok {
+		t.Errorf("the orphaned entry under %s is still held", k1)
+	}
+	if v, _ := rt.Get(ctx, g.Key(ctx, "pkg:ab"), func(context.Context) (int, error) { return 0, nil }); v != other {
+		t.Errorf("another scope's entry was dropped: %d", v)
 	}
 	if k2 := g.Key(ctx, "pkg:a"); k2 == k1 {
 		t.Errorf("the generation did not change: %s", k2)

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ type Cache struct {
 var (
 	_ cache.Cache   = (*Cache)(nil)
 	_ cache.Flusher = (*Cache)(nil)
+	_ cache.Pruner  = (*Cache)(nil)
 )
 
 // NewCache returns an empty Cache.
@@ -93,6 +95,20 @@ func (c *Cache) Delete(_ context.Context, keys ...string) error {
 		c.shard(k).delete(k)
 	}
 	return nil
+}
+
+// DeleteContaining removes every entry whose key contains marker, and
+// expired entries met on the way. It visits every entry, one shard locked
+// at a time: meant for rare calls (a package's change), not per request.
+func (c *Cache) DeleteContaining(_ context.Context, marker string) int {
+	now := c.now().UnixNano()
+	n := 0
+	for i := range c.shards {
+		n += c.shards[i].deleteMatching(func(e *entry) bool {
+			return strings.Contains(e.key, marker) || e.expires != 0 && now >= e.expires
+		})
+	}
+	return n
 }
 
 // Flush removes every entry.
@@ -164,6 +180,21 @@ func (s *cacheShard) delete(key string) {
 	if e, ok := s.items[key]; ok {
 		s.remove(e)
 	}
+}
+
+func (s *cacheShard) deleteMatching(match func(*entry) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for e := s.head.next; e != &s.head; {
+		next := e.next
+		if match(e) {
+			s.remove(e)
+			n++
+		}
+		e = next
+	}
+	return n
 }
 
 func (s *cacheShard) flush() {

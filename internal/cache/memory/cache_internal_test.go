@@ -53,6 +53,36 @@ func TestCacheStaysWithinMaxBytes(t *testing.T) {
 	}
 }
 
+func TestCacheDeleteContaining(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1000, 0)
+	c := newCache(CacheOptions{Now: func() time.Time { return now }}, 4)
+	for i := range 100 {
+		c.Set(ctx, fmt.Sprintf("rt:doc:pkg%d@gen1/x", i%3), []byte("v"), time.Hour)
+		c.Set(ctx, fmt.Sprintf("keep-%d", i), []byte("v"), time.Hour)
+		c.Set(ctx, fmt.Sprintf("short-%d", i), []byte("v"), time.Minute)
+	}
+	now = now.Add(2 * time.Minute)
+	if n := c.DeleteContaining(ctx, ":pkg1@gen1"); n != 1+100 {
+		t.Errorf("removed %d entries, want the matching one and the 100 expired", n)
+	}
+	for key, want := range map[string]bool{"rt:doc:pkg1@gen1/x": false, "rt:doc:pkg2@gen1/x": true, "keep-7": true, "short-7": false} {
+		if _, ok, _ := c.Get(ctx, key); ok != want {
+			t.Errorf("Get(%s) found = %v, want %v", key, ok, want)
+		}
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		var listed int64
+		for e := s.head.next; e != &s.head; e = e.next {
+			listed += e.size()
+		}
+		if listed != s.used {
+			t.Errorf("shard %d: list holds %d bytes, accounting says %d", i, listed, s.used)
+		}
+	}
+}
+
 func TestCacheSkipsValuesLargerThanAShard(t *testing.T) {
 	ctx := context.Background()
 	c := newCache(CacheOptions{MaxBytes: 1 << 10}, 1)
