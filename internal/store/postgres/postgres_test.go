@@ -107,3 +107,20 @@ func TestDumpCoversTables(t *testing.T) {
 	}
 	storetest.DumpCovers(t, tables)
 }
+
+// Two handles on one database (two registry instances) append to one log
+// without gaps or forks: the log head row serialises them.
+func TestConcurrentLogTwoHandles(t *testing.T) {
+	url := testenv.NewPostgresDatabase(t)
+	var stores []store.Store
+	for range 2 {
+		s, err := Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	storetest.AppendConcurrently(t, 15, stores...)
+	storetest.CheckLog(t, stores[1], 30)
+}

@@ -62,3 +62,20 @@ func TestDumpCoversTables(t *testing.T) {
 	}
 	storetest.DumpCovers(t, tables)
 }
+
+// Two handles on one database file (two processes on one DATA_DIR) append
+// to one log without gaps or forks.
+func TestConcurrentLogTwoHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.db")
+	var stores []store.Store
+	for range 2 {
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	storetest.AppendConcurrently(t, 10, stores...)
+	storetest.CheckLog(t, stores[1], 20)
+}
