@@ -6,9 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -50,47 +47,6 @@ func NewSigner(skey string) (*Signer, error) {
 func GenerateKey(name string) (string, error) {
 	skey, _, err := note.GenerateKey(rand.Reader, name)
 	return skey, err
-}
-
-// KeyFile returns the private key kept in the file at path, first writing
-// a new one named name there (mode 0600) when there is none. Processes
-// starting at once on the same folder all get the key the first wrote.
-func KeyFile(path, name string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	skey, err := GenerateKey(name)
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	// Written beside, then linked into place: the key file is never seen
-	// half-written, and a second process's link fails instead of replacing.
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".log-key-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(skey + "\n"); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", err
-	}
-	b, err := os.ReadFile(path)
-	return strings.TrimSpace(string(b)), err
 }
 
 // VerifierKey is the public key that checks the signer's checkpoints

@@ -3,8 +3,6 @@ package tlog
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,23 +149,5 @@ func TestCheckpoints(t *testing.T) {
 	}
 	if err := CheckExtends(tree(7, mem), tree(20, mem), mem); err == nil {
 		t.Error("a shrunk log was accepted")
-	}
-}
-
-func TestKeyFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", "log.key")
-	a, err := KeyFile(path, "reg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := KeyFile(path, "reg")
-	if err != nil || a != b {
-		t.Fatalf("second KeyFile = %q, %v; want the first key", b, err)
-	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
-		t.Errorf("key file mode %v", fi.Mode().Perm())
-	}
-	if _, err := NewSigner(a); err != nil {
-		t.Error(err)
 	}
 }

@@ -155,3 +155,31 @@ func DataTiles(size int64) []Tile {
 
 // TileData is the content of hash tile t of the tree whose stored hashes r reads.
 func TileData(t Tile, r HashReader) ([]byte, error) { return tlog.ReadTileData(t, r) }
+
+// StoredHashes adapts a reader of stored hashes as byte slices (as the
+// metadata store keeps them) to a HashReader.
+func StoredHashes(read func(indexes []int64) ([][]byte, error)) HashReader {
+	return HashReaderFunc(func(indexes []int64) ([]Hash, error) {
+		raw, err := read(indexes)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Hash, len(raw))
+		for i := range raw {
+			if len(raw[i]) != len(out[i]) {
+				return nil, fmt.Errorf("stored hash %d has %d bytes", indexes[i], len(raw[i]))
+			}
+			copy(out[i][:], raw[i])
+		}
+		return out, nil
+	})
+}
+
+// Bytes returns hashes as byte slices, to store them.
+func Bytes(hs []Hash) [][]byte {
+	out := make([][]byte, len(hs))
+	for i := range hs {
+		out[i] = hs[i][:]
+	}
+	return out
+}

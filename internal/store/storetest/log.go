@@ -28,27 +28,13 @@ func appendLog(tx store.Queries, pkg, version string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	raw := make([][]byte, len(hashes))
-	for i := range hashes {
-		raw[i] = hashes[i][:]
-	}
 	rec := &store.LogRecord{Index: size, Kind: string(r.Kind), Package: pkg, Subject: version, Data: data}
-	return size, tx.AppendLog(ctx, rec, tlog.FirstHashIndex(size), raw)
+	return size, tx.AppendLog(ctx, rec, tlog.FirstHashIndex(size), tlog.Bytes(hashes))
 }
 
 // logHashes reads the stored hashes of the log in q.
 func logHashes(q store.Queries) tlog.HashReader {
-	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		raw, err := q.LogHashes(ctx, indexes)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]tlog.Hash, len(raw))
-		for i := range raw {
-			copy(out[i][:], raw[i])
-		}
-		return out, nil
-	})
+	return tlog.StoredHashes(func(indexes []int64) ([][]byte, error) { return q.LogHashes(ctx, indexes) })
 }
 
 // CheckLog checks that the log in q is one consistent tree of want records:
