@@ -175,7 +175,7 @@ func (a *API) Routes() []httpx.Route {
 
 		{"GET /api/log/key", api, a.logKey},
 		{"GET /api/log/checkpoint", install, a.logCheckpoint},
-		{"GET /api/log/tile/{H}/{L}/{path...}", install, a.logTile},
+		{"GET /api/log/tile/{height}/{level}/{path...}", install, a.logTile},
 		{"GET /api/log/records/{index}", api, a.logRecordAt},
 		{"GET /api/log/lookup/{spec}", api, a.logLookup},
 

@@ -33,6 +33,8 @@ func newLogRecord(e *registry.LogEntry) logRecord {
 
 // logLookup is a version's publish record with its inclusion proof.
 type logLookup struct {
+	// Name is the package's canonical name.
+	Name   string    `json:"name"`
 	Record logRecord `json:"record"`
 	// Later are the version's yank, unyank and delete records.
 	Later []logRecord `json:"later"`
@@ -75,11 +77,11 @@ func (a *API) logCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	return writeText(w, "text/plain; charset=utf-8", cp)
 }
 
-// logTile serves GET /api/log/tile/{H}/{L}/{path...}: a tile of hashes, or
-// of records (L = data). A partial tile's path names its width, so every
+// logTile serves GET /api/log/tile/{height}/{level}/{path...}: a tile of
+// hashes, or of records (level data). A partial tile's path names its width, so every
 // tile is immutable.
 func (a *API) logTile(w http.ResponseWriter, r *http.Request) error {
-	path := "tile/" + r.PathValue("H") + "/" + r.PathValue("L") + "/" + r.PathValue("path")
+	path := "tile/" + r.PathValue("height") + "/" + r.PathValue("level") + "/" + r.PathValue("path")
 	data, err := a.reg.LogTile(r.Context(), path)
 	if err != nil {
 		return err
@@ -113,7 +115,7 @@ func (a *API) logLookup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := logLookup{Record: newLogRecord(&p.Publish), Later: []logRecord{}, TreeSize: p.Tree.N,
+	out := logLookup{Name: p.Package, Record: newLogRecord(&p.Publish), Later: []logRecord{}, TreeSize: p.Tree.N,
 		TreeHash: p.Tree.Hash.String(), Proof: hashStrings(p.Proof), Checkpoint: string(p.Checkpoint)}
 	for i := range p.Later {
 		out.Later = append(out.Later, newLogRecord(&p.Later[i]))

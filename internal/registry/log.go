@@ -23,6 +23,8 @@ type LogEntry struct {
 // record, its inclusion proof in the tree of the signed checkpoint, and
 // the version's later records (yank, unyank, delete).
 type LogProof struct {
+	// Package is the package's canonical name.
+	Package    string
 	Publish    LogEntry
 	Later      []LogEntry
 	Tree       tlog.Tree
@@ -201,42 +203,47 @@ func logEntry(r *store.LogRecord) (LogEntry, error) {
 // publish record first, then its yanks, unyanks and delete. A version
 // published before the log existed and not yet recorded has none.
 func (s *Service) VersionLog(ctx context.Context, name, version string) ([]LogEntry, error) {
+	_, out, err := s.versionLog(ctx, name, version)
+	return out, err
+}
+
+func (s *Service) versionLog(ctx context.Context, name, version string) (*store.Package, []LogEntry, error) {
 	pk, err := s.store.GetPackage(ctx, normalize(name))
 	if errors.Is(err, errs.NotFound) {
-		return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
+		return nil, nil, errs.Errorf(errs.NotFound, "package %q not found", name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sv, err := manifest.ParseVersion(version)
 	if err != nil {
-		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
+		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
 	}
 	v, err := s.store.GetVersion(ctx, pk.ID, manifest.Key(sv))
 	if err != nil {
-		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
+		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
 	}
 	recs, err := s.store.FindLogRecords(ctx, pk.NormalizedName, v.Version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []LogEntry
 	for i := range recs {
 		e, err := logEntry(&recs[i])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if e.Record.Kind != tlog.OwnerAdd && e.Record.Kind != tlog.OwnerRemove {
 			out = append(out, e)
 		}
 	}
-	return out, nil
+	return pk, out, nil
 }
 
 // LogLookup proves that a version's publish record is in the log, against
 // the latest checkpoint.
 func (s *Service) LogLookup(ctx context.Context, name, version string) (*LogProof, error) {
-	entries, err := s.VersionLog(ctx, name, version)
+	pk, entries, err := s.versionLog(ctx, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +262,7 @@ func (s *Service) LogLookup(ctx context.Context, name, version string) (*LogProo
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "proving a log record")
 	}
-	p := &LogProof{Publish: entries[0], Tree: t, Checkpoint: cp, Proof: proof}
+	p := &LogProof{Package: pk.Name, Publish: entries[0], Tree: t, Checkpoint: cp, Proof: proof}
 	for _, e := range entries[1:] {
 		if e.Index < t.N {
 			p.Later = append(p.Later, e)
