@@ -50,6 +50,7 @@ func init() {
 		{name: "backup", summary: "write a consistent backup of the whole registry into a folder", usage: "backup --out DIR [--keep N] [--with-git] [flags]", run: runBackup},
 		{name: "restore", summary: "load a backup into an empty registry (SQLite or PostgreSQL)", usage: "restore --in FILE [--force] [flags]", run: runRestore},
 		{name: "verify", summary: "check every stored archive against its version, and the reverse", usage: "verify [flags]", run: runVerify},
+		{name: "log", summary: "audit a registry's transparency log: log verify --registry URL [--key K]", usage: "log verify --registry URL [--key KEY] [--state FILE]", run: runLog},
 		{name: "sweep", summary: "list archives no version refers to; --remove quarantines them, --restore brings the quarantine back", usage: "sweep [--remove | --restore] [flags]", run: runSweep},
 		{name: "git", summary: "git repositories: rebuild [NAME...] recreates them from the stored archives", usage: "git rebuild [flags] [NAME...]", run: runGit},
 		{name: "version", summary: "print the version", usage: "version", run: func(_ context.Context, env *environment, _ []string) error {
