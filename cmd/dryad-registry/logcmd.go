@@ -10,22 +10,12 @@ import (
 
 // runLog runs the transparency log subcommands: `log verify`.
 func runLog(ctx context.Context, env *environment, args []string) error {
-	usage := "Usage: dryad-registry log verify --registry URL [--key KEY] [--state FILE]\n\n" +
-		"  verify   audit a registry's transparency log from the outside\n"
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) == 0 {
-			fmt.Fprint(env.stderr, usage)
-			return &exitError{code: 2}
-		}
-		fmt.Fprint(env.stdout, usage)
-		return nil
-	}
-	switch args[0] {
-	case "verify":
-		return runLogVerify(ctx, env, args[1:])
-	default:
-		return &exitError{code: 2, msg: fmt.Sprintf("unknown log command %q; want: log verify", args[0])}
-	}
+	return runSubcommand(ctx, env, args, subcommand{
+		usage: "Usage: dryad-registry log verify --registry URL [--key KEY] [--state FILE]\n\n" +
+			"  verify   audit a registry's transparency log from the outside\n",
+		name: "log", want: "log verify",
+		run: map[string]func(context.Context, *environment, []string) error{"verify": runLogVerify},
+	})
 }
 
 // runLogVerify fetches the log's checkpoint and tiles, recomputes the

@@ -183,3 +183,30 @@ func parseFlags(fs *flag.FlagSet, env *environment, args []string) error {
 	}
 	return nil
 }
+
+// subcommand describes the subcommands of a command such as `git rebuild`.
+type subcommand struct {
+	usage string
+	// name is the command's; want lists its subcommands for an error.
+	name, want string
+	run        map[string]func(ctx context.Context, env *environment, args []string) error
+}
+
+// runSubcommand runs the subcommand args[0], or prints the usage: on
+// standard output when asked for, on standard error (status 2) when no
+// subcommand was given.
+func runSubcommand(ctx context.Context, env *environment, args []string, c subcommand) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) == 0 {
+			fmt.Fprint(env.stderr, c.usage)
+			return &exitError{code: 2}
+		}
+		fmt.Fprint(env.stdout, c.usage)
+		return nil
+	}
+	run, ok := c.run[args[0]]
+	if !ok {
+		return &exitError{code: 2, msg: fmt.Sprintf("unknown %s command %q; want: %s", c.name, args[0], c.want)}
+	}
+	return run(ctx, env, args[1:])
+}

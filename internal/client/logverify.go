@@ -36,7 +36,8 @@ type LogAuditor struct {
 }
 
 // LogState is what the auditor keeps between runs: the last tree it
-// verified, and the key that signed it.
+// verified, and the key that signed it. The key, not the URL (which may
+// change, or name one of several instances), identifies the log.
 type LogState struct {
 	Registry   string    `json:"registry"`
 	Key        string    `json:"key"`
@@ -78,9 +79,6 @@ func (a *LogAuditor) Verify(ctx context.Context) (*LogReport, error) {
 	state, err := readLogState(a.StatePath)
 	if err != nil {
 		return nil, err
-	}
-	if state != nil && state.Registry != a.Registry.BaseURL {
-		return nil, errs.Errorf(errs.Invalid, "%s keeps the log of %s, not of %s; pass another --state", a.StatePath, state.Registry, a.Registry.BaseURL)
 	}
 	served, err := a.get(ctx, "/api/log/key")
 	if err != nil {

@@ -2,11 +2,9 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
-	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
 	"github.com/dryad-lang/registry/internal/tlog"
 )
@@ -208,20 +206,13 @@ func (s *Service) VersionLog(ctx context.Context, name, version string) ([]LogEn
 }
 
 func (s *Service) versionLog(ctx context.Context, name, version string) (*store.Package, []LogEntry, error) {
-	pk, err := s.store.GetPackage(ctx, normalize(name))
-	if errors.Is(err, errs.NotFound) {
-		return nil, nil, errs.Errorf(errs.NotFound, "package %q not found", name)
-	}
+	pk, err := s.anyPackage(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	sv, err := manifest.ParseVersion(version)
+	v, err := s.anyVersion(ctx, pk, version)
 	if err != nil {
-		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
-	}
-	v, err := s.store.GetVersion(ctx, pk.ID, manifest.Key(sv))
-	if err != nil {
-		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", pk.Name, version)
+		return nil, nil, err
 	}
 	recs, err := s.store.FindLogRecords(ctx, pk.NormalizedName, v.Version)
 	if err != nil {

@@ -140,6 +140,15 @@ func AppendConcurrently(t *testing.T, n int, stores ...store.Store) {
 	}
 }
 
+// LogAcrossHandles checks that handles on one database (instances of the
+// registry; open returns a new one each call) appending at once give one
+// log without gaps or forks.
+func LogAcrossHandles(t *testing.T, open func(t *testing.T) store.Store) {
+	a, b := open(t), open(t)
+	AppendConcurrently(t, 12, a, b)
+	CheckLog(t, b, 24)
+}
+
 func testConcurrentLog(t *testing.T, s store.Store) {
 	AppendConcurrently(t, 12, s, s)
 	CheckLog(t, s, 24)
