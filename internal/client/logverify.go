@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/tlog"
@@ -291,10 +293,27 @@ func (a *LogAuditor) get(ctx context.Context, path string) ([]byte, error) {
 	return body, nil
 }
 
+// fetch GETs a path of the registry, waiting and asking again (a few
+// times) when a rate limit answers 429: an audit reads every tile and
+// package.
 func (a *LogAuditor) fetch(ctx context.Context, path string) ([]byte, int, error) {
+	for attempt := 1; ; attempt++ {
+		body, status, retryAfter, err := a.fetchOnce(ctx, path)
+		if err != nil || status != http.StatusTooManyRequests || attempt == 8 {
+			return body, status, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, 0, errs.Wrap(errs.Unavailable, ctx.Err(), "interrupted")
+		case <-time.After(retryAfter):
+		}
+	}
+}
+
+func (a *LogAuditor) fetchOnce(ctx context.Context, path string) ([]byte, int, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.Registry.BaseURL+path, nil)
 	if err != nil {
-		return nil, 0, errs.Wrap(errs.Invalid, err, err.Error())
+		return nil, 0, 0, errs.Wrap(errs.Invalid, err, err.Error())
 	}
 	req.Header.Set("User-Agent", a.UserAgent)
 	hc := a.HTTP
@@ -303,14 +322,18 @@ func (a *LogAuditor) fetch(ctx context.Context, path string) ([]byte, int, error
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, 0, errs.Wrap(errs.Unavailable, err, fmt.Sprintf("cannot reach the registry at %s: %v", a.Registry.BaseURL, err))
+		return nil, 0, 0, errs.Wrap(errs.Unavailable, err, fmt.Sprintf("cannot reach the registry at %s: %v", a.Registry.BaseURL, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, 0, errs.Wrap(errs.Unavailable, err, fmt.Sprintf("reading %s: %v", path, err))
+		return nil, 0, 0, errs.Wrap(errs.Unavailable, err, fmt.Sprintf("reading %s: %v", path, err))
 	}
-	return body, resp.StatusCode, nil
+	wait := time.Second
+	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 && n <= 60 {
+		wait = time.Duration(n) * time.Second
+	}
+	return body, resp.StatusCode, wait, nil
 }
 
 func readLogState(path string) (*LogState, error) {

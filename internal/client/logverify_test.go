@@ -20,6 +20,8 @@ type fakeLog struct {
 	signer  *tlog.Signer
 	records [][]byte
 	served  map[string]string // name@version -> checksum
+	// throttled is how many requests to answer 429 before serving.
+	throttled int
 }
 
 func (f *fakeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -28,6 +30,12 @@ func (f *fakeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(err)
 	}
 	size := int64(len(f.records))
+	if f.throttled > 0 {
+		f.throttled--
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
 	switch p := r.URL.Path; {
 	case p == "/api/log/key":
 		fmt.Fprintln(w, f.signer.VerifierKey())
@@ -82,6 +90,7 @@ func TestLogAuditor(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	state := filepath.Join(t.TempDir(), "state.json")
+	f.throttled = 1 // a rate limit is waited out
 	audit := func(key string) *LogReport {
 		t.Helper()
 		a := &LogAuditor{Registry: &Registry{BaseURL: srv.URL}, Key: key, StatePath: state}
