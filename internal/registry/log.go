@@ -51,6 +51,8 @@ func (s *Service) appendLog(ctx context.Context, tx store.Queries, r tlog.Record
 	return tx.AppendLog(ctx, rec, tlog.FirstHashIndex(size), tlog.Bytes(hashes))
 }
 
+// storedHashes reads the log's stored hashes through q (a transaction, or
+// the store).
 func storedHashes(ctx context.Context, q store.Queries) tlog.HashReader {
 	return tlog.StoredHashes(func(indexes []int64) ([][]byte, error) { return q.LogHashes(ctx, indexes) })
 }
