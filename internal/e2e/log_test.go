@@ -10,6 +10,7 @@ import (
 
 	sumtlog "golang.org/x/mod/sumdb/tlog"
 
+	"github.com/dryad-lang/registry/internal/store/storetest"
 	"github.com/dryad-lang/registry/internal/testenv"
 	"github.com/dryad-lang/registry/internal/tlog"
 )
@@ -204,6 +205,7 @@ func TestTransparencyLogTwoInstances(t *testing.T) {
 	if err != nil || tree.N != n+4 { // n publishes and the first owner of 4 packages
 		t.Fatalf("checkpoint %v, %v; want %d records", tree, err, n+4)
 	}
+	storetest.CheckLog(t, openStore(t, a.Config), n+4)
 	state := filepath.Join(t.TempDir(), "state.json")
 	for _, r := range []*testRegistry{a, b} {
 		if code, out, errOut := logVerify(t, r, state, "--key", key); code != 0 {
