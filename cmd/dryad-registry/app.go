@@ -27,6 +27,7 @@ import (
 	"github.com/dryad-lang/registry/internal/store"
 	"github.com/dryad-lang/registry/internal/store/postgres"
 	"github.com/dryad-lang/registry/internal/store/sqlite"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // app is the registry's components, wired from a Config. Every backend is
@@ -65,6 +66,16 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	}
 	if generated {
 		log.Warn("no JWT_SECRET configured: generated one in DATA_DIR/jwt_secret; set JWT_SECRET to share it between instances")
+	}
+	if generated, err = cfg.EnsureLogSigningKey(); err != nil {
+		return nil, fmt.Errorf("log signing key: %v", err)
+	}
+	if generated {
+		log.Warn("no LOG_SIGNING_KEY configured: generated one in DATA_DIR/log_signing_key; keep it for ever, and set LOG_SIGNING_KEY to share it between instances")
+	}
+	logSigner, err := tlog.NewSigner(cfg.LogSigningKey)
+	if err != nil {
+		return nil, err
 	}
 
 	// Metadata store.
@@ -136,7 +147,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
-		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit,
+		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
 	})
 	if err != nil {
 		return nil, err

@@ -9,22 +9,12 @@ import (
 
 // runGit runs the git subcommands: `git rebuild [NAME...]`.
 func runGit(ctx context.Context, env *environment, args []string) error {
-	usage := "Usage: dryad-registry git rebuild [flags] [NAME...]\n\n" +
-		"  rebuild   recreate package repositories (all when no NAME is given) from the stored archives\n"
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) == 0 {
-			fmt.Fprint(env.stderr, usage)
-			return &exitError{code: 2}
-		}
-		fmt.Fprint(env.stdout, usage)
-		return nil
-	}
-	switch args[0] {
-	case "rebuild":
-		return runGitRebuild(ctx, env, args[1:])
-	default:
-		return &exitError{code: 2, msg: fmt.Sprintf("unknown git command %q; want: git rebuild [NAME...]", args[0])}
-	}
+	return runSubcommand(ctx, env, args, subcommand{
+		usage: "Usage: dryad-registry git rebuild [flags] [NAME...]\n\n" +
+			"  rebuild   recreate package repositories (all when no NAME is given) from the stored archives\n",
+		name: "git", want: "git rebuild [NAME...]",
+		run: map[string]func(context.Context, *environment, []string) error{"rebuild": runGitRebuild},
+	})
 }
 
 // runGitRebuild recreates repositories from the stored archives and the

@@ -50,6 +50,7 @@ func init() {
 		{name: "backup", summary: "write a consistent backup of the whole registry into a folder", usage: "backup --out DIR [--keep N] [--with-git] [flags]", run: runBackup},
 		{name: "restore", summary: "load a backup into an empty registry (SQLite or PostgreSQL)", usage: "restore --in FILE [--force] [flags]", run: runRestore},
 		{name: "verify", summary: "check every stored archive against its version, and the reverse", usage: "verify [flags]", run: runVerify},
+		{name: "log", summary: "audit a registry's transparency log: log verify --registry URL [--key K]", usage: "log verify --registry URL [--key KEY] [--state FILE]", run: runLog},
 		{name: "sweep", summary: "list archives no version refers to; --remove quarantines them, --restore brings the quarantine back", usage: "sweep [--remove | --restore] [flags]", run: runSweep},
 		{name: "git", summary: "git repositories: rebuild [NAME...] recreates them from the stored archives", usage: "git rebuild [flags] [NAME...]", run: runGit},
 		{name: "version", summary: "print the version", usage: "version", run: func(_ context.Context, env *environment, _ []string) error {
@@ -181,4 +182,31 @@ func parseFlags(fs *flag.FlagSet, env *environment, args []string) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	return nil
+}
+
+// subcommand describes the subcommands of a command such as `git rebuild`.
+type subcommand struct {
+	usage string
+	// name is the command's; want lists its subcommands for an error.
+	name, want string
+	run        map[string]func(ctx context.Context, env *environment, args []string) error
+}
+
+// runSubcommand runs the subcommand args[0], or prints the usage: on
+// standard output when asked for, on standard error (status 2) when no
+// subcommand was given.
+func runSubcommand(ctx context.Context, env *environment, args []string, c subcommand) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) == 0 {
+			fmt.Fprint(env.stderr, c.usage)
+			return &exitError{code: 2}
+		}
+		fmt.Fprint(env.stdout, c.usage)
+		return nil
+	}
+	run, ok := c.run[args[0]]
+	if !ok {
+		return &exitError{code: 2, msg: fmt.Sprintf("unknown %s command %q; want: %s", c.name, args[0], c.want)}
+	}
+	return run(ctx, env, args[1:])
 }

@@ -63,6 +63,13 @@ func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 	if _, err := a.registry.CheckIdentity(ctx); err != nil {
 		return startupError(err)
 	}
+	// Versions from before the registry kept a transparency log enter it
+	// once, before anything is served from it.
+	if n, err := a.registry.InitLog(ctx); err != nil {
+		return startupError(fmt.Errorf("starting the transparency log: %w", err))
+	} else if n > 0 {
+		log.Info("transparency log started with the versions published before it", "versions", n)
+	}
 	met.watch(a)
 
 	checks := []api.Check{

@@ -27,7 +27,14 @@ func runVerify(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return &exitError{code: 1, msg: "verify could not finish: " + err.Error()}
 	}
-	summary := fmt.Sprintf("%d versions and %d archives checked in %s", res.Versions, res.Archives, time.Since(start).Round(time.Millisecond))
+	records, logProblems, err := backup.VerifyLog(ctx, a.store, func(p backup.Problem) {
+		fmt.Fprintln(env.stdout, p.String())
+	})
+	if err != nil {
+		return &exitError{code: 1, msg: "verify could not finish the transparency log: " + err.Error()}
+	}
+	res.Problems += logProblems
+	summary := fmt.Sprintf("%d versions, %d archives and %d log records checked in %s", res.Versions, res.Archives, records, time.Since(start).Round(time.Millisecond))
 	if res.Problems > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("verify: %d problems; %s", res.Problems, summary)}
 	}

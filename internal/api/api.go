@@ -25,6 +25,7 @@ import (
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // Registry is what the API needs of the registry; *registry.Service is
@@ -71,6 +72,13 @@ type Registry interface {
 	UpdateUser(ctx context.Context, p *auth.Principal, username string, c registry.UserChange, ip string) (*registry.User, error)
 	Audit(ctx context.Context, p *auth.Principal, q registry.AuditQuery) (*registry.AuditPage, error)
 	PackageGitState(ctx context.Context, p *auth.Principal, name string) (*registry.GitState, error)
+
+	// Transparency log.
+	LogKey() string
+	LogCheckpoint(ctx context.Context) ([]byte, tlog.Tree, error)
+	LogTile(ctx context.Context, path string) ([]byte, error)
+	LogRecord(ctx context.Context, n int64) (*registry.LogEntry, error)
+	LogLookup(ctx context.Context, name, version string) (*registry.LogProof, error)
 }
 
 var _ Registry = (*registry.Service)(nil)
@@ -164,6 +172,12 @@ func (a *API) Routes() []httpx.Route {
 		{"PUT /api/packages/{name}/owners", api, a.addOwners},
 		{"DELETE /api/packages/{name}/owners", api, a.removeOwners},
 		{"POST /api/upload", upload, a.upload},
+
+		{"GET /api/log/key", api, a.logKey},
+		{"GET /api/log/checkpoint", install, a.logCheckpoint},
+		{"GET /api/log/tile/{height}/{level}/{path...}", install, a.logTile},
+		{"GET /api/log/records/{index}", api, a.logRecordAt},
+		{"GET /api/log/lookup/{spec}", api, a.logLookup},
 
 		{"GET /api/admin/users", api, a.adminUsers},
 		{"PUT /api/admin/users/{username}", api, a.adminUpdateUser},

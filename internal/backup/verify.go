@@ -43,6 +43,11 @@ func (p Problem) String() string {
 		return fmt.Sprintf("%s@%s: archive %s is missing from package storage", p.Package, p.Version, p.Checksum)
 	case ProblemDamaged:
 		return fmt.Sprintf("%s@%s: archive %s is damaged: %s", p.Package, p.Version, p.Checksum, p.Detail)
+	case ProblemLog:
+		if p.Package == "" {
+			return "transparency log: " + p.Detail
+		}
+		return fmt.Sprintf("transparency log: %s@%s: %s", p.Package, p.Version, p.Detail)
 	case ProblemStaleTemp:
 		return fmt.Sprintf("temp file %s is the leftover of an interrupted upload (the registry removes such files at start and hourly)", p.Detail)
 	default:

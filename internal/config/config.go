@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/dryad-lang/registry/internal/errs"
 )
 
@@ -35,7 +37,10 @@ type Config struct {
 	RegistryName        string
 	RegistryDescription string
 
-	JWTSecret      string
+	JWTSecret string
+	// LogSigningKey is the note private key signing the transparency
+	// log's checkpoints.
+	LogSigningKey  string
 	SessionTimeout time.Duration
 	BcryptCost     int
 
@@ -233,46 +238,83 @@ func (c *Config) EnsureJWTSecret() (generated bool, err error) {
 		return false, nil
 	}
 	path := filepath.Join(c.DataDir, "jwt_secret")
-	if b, err := os.ReadFile(path); err == nil {
-		s := strings.TrimSpace(string(b))
-		if len(s) < 16 {
-			return false, fmt.Errorf("%s: secret shorter than 16 bytes; delete the file to generate a new one", path)
+	c.JWTSecret, generated, err = secretFile(path, func() (string, error) {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
 		}
-		c.JWTSecret = s
+		return hex.EncodeToString(b[:]), nil
+	})
+	if err == nil && len(c.JWTSecret) < 16 {
+		c.JWTSecret = ""
+		return false, fmt.Errorf("%s: secret shorter than 16 bytes; delete the file to generate a new one", path)
+	}
+	return generated, err
+}
+
+// EnsureLogSigningKey makes sure c.LogSigningKey is set. When no key was
+// configured it reads DATA_DIR/log_signing_key, creating it with a new
+// Ed25519 note key named after DOMAIN (mode 0600) the first time: the log's
+// checkpoints must be signed by the same key for ever. It reports whether a
+// new key was generated.
+func (c *Config) EnsureLogSigningKey() (generated bool, err error) {
+	if c.LogSigningKey != "" {
 		return false, nil
+	}
+	path := filepath.Join(c.DataDir, "log_signing_key")
+	c.LogSigningKey, generated, err = secretFile(path, func() (string, error) {
+		name := c.Domain
+		if name == "" {
+			name = "dryad-registry"
+		}
+		skey, _, err := note.GenerateKey(rand.Reader, name)
+		return skey, err
+	})
+	if err == nil {
+		if _, err := note.NewSigner(c.LogSigningKey); err != nil {
+			c.LogSigningKey = ""
+			return false, fmt.Errorf("%s: not a note signing key (%v); restore the file, or set LOG_SIGNING_KEY", path, err)
+		}
+	}
+	return generated, err
+}
+
+// secretFile returns the secret kept in the file at path, first creating
+// it (mode 0600, folders as needed) with a value from generate when there
+// is none. Instances sharing the folder all end up with the first one's.
+func secretFile(path string, generate func() (string, error)) (secret string, generated bool, err error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return false, err
+		return "", false, err
 	}
-	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
-		return false, err
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", false, err
 	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return false, err
+	secret, err = generate()
+	if err != nil {
+		return "", false, err
 	}
-	secret := hex.EncodeToString(b[:])
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		// Another instance sharing DATA_DIR won the race: use its secret.
-		c.JWTSecret = ""
-		return c.EnsureJWTSecret()
+		return secretFile(path, generate)
 	}
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	if _, err := f.WriteString(secret + "\n"); err != nil {
 		f.Close()
-		return false, err
+		return "", false, err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return false, err
+		return "", false, err
 	}
 	if err := f.Close(); err != nil {
-		return false, err
+		return "", false, err
 	}
-	c.JWTSecret = secret
-	return true, nil
+	return secret, true, nil
 }
 
 // placeholders are the secret values shipped in the deployment guide and in

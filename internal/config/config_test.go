@@ -211,3 +211,27 @@ func TestHumanSize(t *testing.T) {
 		}
 	}
 }
+
+func TestEnsureLogSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	c := &Config{DataDir: filepath.Join(dir, "data"), Domain: "registry.example"}
+	gen, err := c.EnsureLogSigningKey()
+	if err != nil || !gen || !strings.HasPrefix(c.LogSigningKey, "PRIVATE+KEY+registry.example+") {
+		t.Fatalf("first: gen=%v err=%v key=%.30s", gen, err, c.LogSigningKey)
+	}
+	path := filepath.Join(dir, "data", "log_signing_key")
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	c2 := &Config{DataDir: c.DataDir}
+	if gen, err := c2.EnsureLogSigningKey(); err != nil || gen || c2.LogSigningKey != c.LogSigningKey {
+		t.Fatalf("second start should reuse the key: gen=%v err=%v", gen, err)
+	}
+	os.WriteFile(path, []byte("garbage\n"), 0o600)
+	if _, err := (&Config{DataDir: c.DataDir}).EnsureLogSigningKey(); err == nil {
+		t.Error("a damaged key file was accepted")
+	}
+	if _, err := Load(Options{WorkDir: dir, Environ: []string{"LOG_SIGNING_KEY=nope"}}); err == nil || !strings.Contains(err.Error(), "LOG_SIGNING_KEY") {
+		t.Errorf("bad LOG_SIGNING_KEY: %v", err)
+	}
+}

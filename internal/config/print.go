@@ -38,6 +38,7 @@ func (c *Config) Effective() [][2]string {
 		"REGISTRY_NAME":        c.RegistryName,
 		"REGISTRY_DESCRIPTION": c.RegistryDescription,
 		"JWT_SECRET":           mask(c.JWTSecret),
+		"LOG_SIGNING_KEY":      mask(c.LogSigningKey),
 		"SESSION_TIMEOUT":      FormatDuration(c.SessionTimeout),
 		"BCRYPT_COST":          strconv.Itoa(c.BcryptCost),
 		"MAX_PACKAGE_SIZE":     FormatSize(c.MaxPackageSize),

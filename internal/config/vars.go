@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // variable is one configuration setting.
@@ -37,6 +39,14 @@ var vars = []variable{
 		set: func(c *Config, v string) error { c.RegistryDescription = v; return nil }},
 	{name: "JWT_SECRET", secret: true, doc: "key signing login tokens, at least 16 bytes; empty: generated once into DATA_DIR/jwt_secret",
 		set: func(c *Config, v string) error { c.JWTSecret = v; return nil }},
+	{name: "LOG_SIGNING_KEY", secret: true, doc: "note private key (PRIVATE+KEY+name+…) signing the transparency log's checkpoints; empty: generated once into DATA_DIR/log_signing_key. Never change it once the log is public",
+		set: func(c *Config, v string) error {
+			if _, err := note.NewSigner(v); err != nil {
+				return fmt.Errorf("want a note signing key such as golang.org/x/mod/sumdb/note.GenerateKey makes (%v)", err)
+			}
+			c.LogSigningKey = v
+			return nil
+		}},
 	{name: "SESSION_TIMEOUT", def: "7d", doc: "lifetime of login tokens and web sessions (7d, 24h, 3600)",
 		set: func(c *Config, v string) (err error) {
 			c.SessionTimeout, err = ParseDuration(v)

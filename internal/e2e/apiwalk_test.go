@@ -100,6 +100,16 @@ func TestAPIWalk(t *testing.T) {
 		{op: "unyank", method: "DELETE", path: "/api/packages/" + spelled + "/versions/1.1.0/yank", token: admin, status: 200},
 		{op: "download", method: "GET", path: "/packages/" + spelled + "/1.0.0.tar.gz", status: 200},
 
+		{op: "logKey", method: "GET", path: "/api/log/key", status: 200},
+		{op: "logCheckpoint", method: "GET", path: "/api/log/checkpoint", status: 200},
+		{op: "logTile", method: "GET", path: "/api/log/tile/8/0/000.p/1", status: 200},
+		{op: "logTile", method: "GET", path: "/api/log/tile/8/data/000.p/2", status: 200},
+		{op: "logTile", method: "GET", path: "/api/log/tile/8/0/999", status: 404},
+		{op: "logRecord", method: "GET", path: "/api/log/records/0", status: 200},
+		{op: "logRecord", method: "GET", path: "/api/log/records/first", status: 400},
+		{op: "logLookup", method: "GET", path: "/api/log/lookup/" + spelled + "@1.0.0", status: 200},
+		{op: "logLookup", method: "GET", path: "/api/log/lookup/" + spelled + "@9.9.9", status: 404},
+
 		{op: "adminListUsers", method: "GET", path: "/api/admin/users?q=walk", token: admin, status: 200},
 		{op: "adminListUsers", method: "GET", path: "/api/admin/users", token: other, status: 403},
 		{op: "adminUpdateUser", method: "PUT", path: "/api/admin/users/walk_other", token: admin, status: 200, body: map[string]any{"disabled": false}},
@@ -192,7 +202,9 @@ func TestAPIWalk(t *testing.T) {
 // document path template such as /api/packages/{name}/versions/{version}.
 func pathMatches(template, path string) bool {
 	path, _, _ = strings.Cut(path, "?")
-	re := "^" + regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(regexp.QuoteMeta(template), `[^/]+`) + "$"
+	re := regexp.QuoteMeta(template)
+	re = regexp.MustCompile(`\\\{[a-z_]+\\\.\\\.\\\.\\\}`).ReplaceAllString(re, `.+`) // {rest...}
+	re = "^" + regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(re, `[^/]+`) + "$"
 	return regexp.MustCompile(re).MatchString(path)
 }
 

@@ -28,7 +28,7 @@ func TestVerify(t *testing.T) {
 		r.expect(200, "DELETE", "/api/packages/gamma/versions/2.0.0", tok, nil)
 
 		out := mustCommand(t, r.target(), "verify")
-		if !strings.Contains(out, "verify: no problems; 4 versions and 4 archives checked") {
+		if !strings.Contains(out, "verify: no problems; 4 versions, 4 archives and 8 log records checked") {
 			t.Fatalf("verify on a healthy registry:\n%s", out)
 		}
 

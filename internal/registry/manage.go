@@ -9,6 +9,7 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // DeleteWindow is how long after publishing an owner may delete a version
@@ -43,6 +44,9 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 		now := s.utcNow()
 		if v.Yanked != yanked {
 			if err := tx.SetYanked(ctx, v.ID, yanked, now); err != nil {
+				return err
+			}
+			if err := s.logVersion(ctx, tx, tlog.Kind(action), pk, v, p.Username, now); err != nil {
 				return err
 			}
 		}
@@ -105,6 +109,9 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 			}
 		}
 		if err := tx.MarkVersionDeleted(ctx, v.ID, now); err != nil {
+			return err
+		}
+		if err := s.logVersion(ctx, tx, tlog.Delete, pk, v, p.Username, now); err != nil {
 			return err
 		}
 		doc = newVersion(pk.Name, v)
@@ -182,6 +189,9 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 				continue
 			}
 			if err := tx.MarkVersionDeleted(ctx, v.ID, now); err != nil {
+				return err
+			}
+			if err := s.logVersion(ctx, tx, tlog.Delete, pk, v, p.Username, now); err != nil {
 				return err
 			}
 			keys = append(keys, v.Key)

@@ -10,6 +10,7 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // Owner describes an owner of a package.
@@ -93,17 +94,30 @@ func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name stri
 			if err != nil {
 				return err
 			}
+			kind := tlog.OwnerRemove
 			if add {
 				if u.Disabled {
 					return errs.Errorf(errs.Unprocessable, "user %q is disabled and cannot own packages", u.Username)
 				}
-				if err := tx.AddOwner(ctx, pk.ID, u.ID, now); err != nil {
+				// Only a change is logged: adding an owner again is not one.
+				if owner, err := tx.IsOwner(ctx, pk.ID, u.ID); err != nil {
 					return err
+				} else if owner {
+					kind = ""
+				} else if err := tx.AddOwner(ctx, pk.ID, u.ID, now); err != nil {
+					return err
+				} else {
+					kind = tlog.OwnerAdd
 				}
 			} else if err := tx.RemoveOwner(ctx, pk.ID, u.ID); errors.Is(err, errs.NotFound) {
 				return errs.Errorf(errs.Unprocessable, "user %q is not an owner of %s", u.Username, pk.Name)
 			} else if err != nil {
 				return err
+			}
+			if kind != "" {
+				if err := s.logOwner(ctx, tx, kind, pk, u.Username, p.Username, now); err != nil {
+					return err
+				}
 			}
 			e := actor(p, ip)
 			e.At, e.Action, e.Package, e.Target, e.Outcome = now, action, pk.NormalizedName, u.Username, store.OutcomeSuccess

@@ -17,6 +17,7 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // Published describes a version just published.
@@ -183,6 +184,9 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 			if err := tx.AddOwner(ctx, pk.ID, p.UserID, v.PublishedAt); err != nil {
 				return err
 			}
+			if err := s.logOwner(ctx, tx, tlog.OwnerAdd, pk, p.Username, p.Username, v.PublishedAt); err != nil {
+				return err
+			}
 		}
 		v.PackageID = pk.ID
 		if err := tx.CreateVersion(ctx, v); err != nil {
@@ -209,6 +213,9 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 		e.At, e.Action, e.Package, e.Target, e.Outcome = v.PublishedAt, "publish", pk.NormalizedName, pk.Name+"@"+v.Version, store.OutcomeSuccess
 		e.Detail = fmt.Sprintf("sha256 %s, %d bytes", v.Checksum, v.Size)
 		if err := tx.AddAudit(ctx, &e); err != nil {
+			return err
+		}
+		if err := s.logVersion(ctx, tx, tlog.Publish, pk, v, p.Username, v.PublishedAt); err != nil {
 			return err
 		}
 		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitCommit, Version: v.Version, CreatedAt: v.PublishedAt})

@@ -20,13 +20,7 @@ const generationTTL = 24 * time.Hour
 // lookupPackage finds a live package by any spelling of its name: 404 for
 // an invalid or unknown name, 410 for a deleted package.
 func (s *Service) lookupPackage(ctx context.Context, name string) (*store.Package, error) {
-	if manifest.ValidateName(manifest.NormalizeName(name)) != nil && manifest.ValidateName(name) != nil {
-		return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
-	}
-	p, err := s.store.GetPackage(ctx, manifest.NormalizeName(name))
-	if errors.Is(err, errs.NotFound) {
-		return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
-	}
+	p, err := s.anyPackage(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +28,18 @@ func (s *Service) lookupPackage(ctx context.Context, name string) (*store.Packag
 		return nil, errs.Errorf(errs.Gone, "package %q was deleted", p.Name)
 	}
 	return p, nil
+}
+
+// anyPackage finds a package, deleted or not, by any spelling of its name.
+func (s *Service) anyPackage(ctx context.Context, name string) (*store.Package, error) {
+	if manifest.ValidateName(manifest.NormalizeName(name)) != nil && manifest.ValidateName(name) != nil {
+		return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
+	}
+	p, err := s.store.GetPackage(ctx, manifest.NormalizeName(name))
+	if errors.Is(err, errs.NotFound) {
+		return nil, errs.Errorf(errs.NotFound, "package %q not found", name)
+	}
+	return p, err
 }
 
 // PackageScope is the cache scope of a package, under any spelling of its
@@ -106,6 +112,19 @@ func (s *Service) Version(ctx context.Context, name, version string) (*Version, 
 	return &out, nil
 }
 
+// anyVersion finds a version of p, deleted or not.
+func (s *Service) anyVersion(ctx context.Context, p *store.Package, version string) (*store.Version, error) {
+	sv, err := manifest.ParseVersion(version)
+	if err != nil {
+		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
+	}
+	v, err := s.store.GetVersion(ctx, p.ID, manifest.Key(sv))
+	if errors.Is(err, errs.NotFound) {
+		return nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
+	}
+	return v, err
+}
+
 // findVersion finds a version of a live package: 404 if unknown, 410 if
 // deleted.
 func (s *Service) findVersion(ctx context.Context, name, version string) (*store.Package, *store.Version, error) {
@@ -113,14 +132,7 @@ func (s *Service) findVersion(ctx context.Context, name, version string) (*store
 	if err != nil {
 		return nil, nil, err
 	}
-	sv, err := manifest.ParseVersion(version)
-	if err != nil {
-		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
-	}
-	v, err := s.store.GetVersion(ctx, p.ID, manifest.Key(sv))
-	if errors.Is(err, errs.NotFound) {
-		return nil, nil, errs.Errorf(errs.NotFound, "%s has no version %q", p.Name, version)
-	}
+	v, err := s.anyVersion(ctx, p, version)
 	if err != nil {
 		return nil, nil, err
 	}

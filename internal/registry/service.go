@@ -19,6 +19,7 @@ import (
 	"github.com/dryad-lang/registry/internal/markdown"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // Options configure a Service. Store, Blobs, Cache, Counters, Locker,
@@ -55,6 +56,9 @@ type Options struct {
 	Observer Observer
 	// OnGitWork is called after git work was queued, to wake the worker.
 	OnGitWork func()
+	// LogSigner signs the transparency log's checkpoints; without it the
+	// log is kept but no checkpoint is served.
+	LogSigner *tlog.Signer
 }
 
 // Observer is told about events worth counting.

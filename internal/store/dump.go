@@ -47,5 +47,6 @@ func DumpTables() []string {
 	return []string{
 		"users", "api_tokens", "packages", "versions", "dependencies", "owners",
 		"version_downloads", "download_batches", "audit_events", "git_jobs",
+		"log_records", "log_hashes",
 	}
 }

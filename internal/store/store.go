@@ -55,6 +55,7 @@ type Queries interface {
 	DownloadQueries
 	AuditQueries
 	GitJobQueries
+	LogQueries
 }
 
 // PoolStats describes a store's connection pool.
@@ -448,4 +449,42 @@ type GitJobQueries interface {
 	FailGitJob(ctx context.Context, id int64, errText string, next time.Time) error
 	// CountGitJobs counts the jobs waiting, and those that failed at least once.
 	CountGitJobs(ctx context.Context) (pending, failing int64, err error)
+}
+
+// LogRecord is one record of the transparency log (internal/tlog), with
+// what it is about for lookups.
+type LogRecord struct {
+	// Index numbers the records from 0, without gaps.
+	Index int64
+	Kind  string
+	// Package is the normalised package name; Subject the version, or the
+	// username of an owner record.
+	Package string
+	Subject string
+	// Data is the record's canonical encoding, which the tree hashes.
+	Data []byte
+}
+
+// LogQueries keep the transparency log: its records and the stored hashes
+// of its Merkle tree. The store does no hashing: the registry computes what
+// an append adds, inside the transaction of the change it records.
+type LogQueries interface {
+	// LockLog returns the number of records in the log and holds the log
+	// until the transaction ends, so that appends of concurrent
+	// transactions (of any instance) happen one after the other.
+	LockLog(ctx context.Context) (int64, error)
+	// LogSize returns the number of records in the log.
+	LogSize(ctx context.Context) (int64, error)
+	// AppendLog adds r, whose Index must be the size LockLog returned in
+	// this transaction (else errs.Conflict), and the hashes it adds at
+	// stored-hash indexes firstHash, firstHash+1, ….
+	AppendLog(ctx context.Context, r *LogRecord, firstHash int64, hashes [][]byte) error
+	// LogHashes reads stored hashes by index; a missing one is
+	// errs.NotFound.
+	LogHashes(ctx context.Context, indexes []int64) ([][]byte, error)
+	// LogRecords returns the records with indexes in [from, to), in order.
+	LogRecords(ctx context.Context, from, to int64) ([]LogRecord, error)
+	// FindLogRecords returns the records about a package's subject, in log
+	// order.
+	FindLogRecords(ctx context.Context, pkg, subject string) ([]LogRecord, error)
 }

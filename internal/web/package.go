@@ -10,6 +10,7 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // The package page's model: built from the registry's read models once per
@@ -66,6 +67,15 @@ type versionView struct {
 	Yanked       bool
 	Prerelease   bool
 	Downloads    int64
+	// InLog is the version's publish record in the transparency log; nil
+	// in lists, and for versions not recorded.
+	InLog *logEntryView
+}
+
+// logEntryView is a record of the transparency log.
+type logEntryView struct {
+	Index int64
+	Since time.Time
 }
 
 type downloadsView struct {
@@ -154,6 +164,13 @@ func (w *Web) buildPackageView(ctx context.Context, name, version string) (*pack
 	}
 	for i := range p.Versions {
 		view.Versions[i] = newVersionView(&p.Versions[i])
+	}
+	entries, err := w.reg.VersionLog(ctx, p.Name, shown.Version)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) > 0 && entries[0].Record.Kind == tlog.Publish {
+		view.Version.InLog = &logEntryView{Index: entries[0].Index, Since: entries[0].Record.Time}
 	}
 	for _, n := range sortedKeys(shown.Dependencies) {
 		view.Dependencies = append(view.Dependencies, dependencyView{Name: n, Range: shown.Dependencies[n]})

@@ -24,6 +24,7 @@ import (
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // Registry is what the web interface needs of the registry;
@@ -51,6 +52,9 @@ type Registry interface {
 	PublicProfile(ctx context.Context, username string) (*registry.PublicUser, error)
 	BrowseArchive(ctx context.Context, name, version, p string, max int64) (*registry.ArchivePath, error)
 	CopyArchiveFile(ctx context.Context, name, version, p string, start func(registry.ArchiveEntry), w io.Writer) error
+	LogKey() string
+	LogCheckpoint(ctx context.Context) ([]byte, tlog.Tree, error)
+	VersionLog(ctx context.Context, name, version string) ([]registry.LogEntry, error)
 
 	// Changes.
 	Publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*registry.Published, error)
@@ -149,6 +153,7 @@ func (w *Web) Routes() []httpx.Route {
 		w.route("GET /packages/{name}/{version}/files/{path...}", nil, httpx.DeadlineDownload, w.files),
 		page("GET /users/{username}", w.user),
 		page("GET /docs/api", w.apiReferencePage),
+		page("GET /log", w.logPage),
 
 		page("GET /login", w.loginForm),
 		w.route("POST /login", form, httpx.DeadlineDefault, w.login),

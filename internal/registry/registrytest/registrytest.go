@@ -19,6 +19,7 @@ import (
 	"github.com/dryad-lang/registry/internal/store/postgres"
 	"github.com/dryad-lang/registry/internal/store/sqlite"
 	"github.com/dryad-lang/registry/internal/testenv"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // Start is the time the clock of every new fixture shows: a fixed UTC
@@ -147,6 +148,15 @@ func New(t testing.TB, opts ...Option) *Fixture {
 	}
 	if o.Signer == nil {
 		o.Signer = f.Signer
+	}
+	if o.LogSigner == nil {
+		skey, err := tlog.GenerateKey("registrytest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.LogSigner, err = tlog.NewSigner(skey); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if f.Service, err = registry.New(o); err != nil {
 		t.Fatalf("registry.New: %v", err)

@@ -107,3 +107,17 @@ func TestDumpCoversTables(t *testing.T) {
 	}
 	storetest.DumpCovers(t, tables)
 }
+
+// Two handles on one database (two registry instances) append to one log
+// without gaps or forks: the log head row serialises them.
+func TestConcurrentLogTwoHandles(t *testing.T) {
+	url := testenv.NewPostgresDatabase(t)
+	storetest.LogAcrossHandles(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -62,3 +62,17 @@ func TestDumpCoversTables(t *testing.T) {
 	}
 	storetest.DumpCovers(t, tables)
 }
+
+// Two handles on one database file (two processes on one DATA_DIR) append
+// to one log without gaps or forks.
+func TestConcurrentLogTwoHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.db")
+	storetest.LogAcrossHandles(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -86,11 +86,13 @@ var dumpTables = []dumpTable{
 		package:s target:s outcome:s detail:s`)},
 	{name: "git_jobs", order: "id", identity: "id", columns: cols(`id:i package_id:i kind:s version:s attempts:i
 		next_attempt_at:t last_error:s created_at:t`)},
+	{name: "log_records", order: "idx", columns: cols(`idx:i kind:s package:s subject:s data:s`)},
+	{name: "log_hashes", order: "idx", columns: cols(`idx:i hash:s`)},
 }
 
 // wipeOrder deletes children before parents; sessions are not dumped but
 // must go before users.
-var wipeOrder = []string{"sessions", "git_jobs", "audit_events", "download_batches", "version_downloads",
+var wipeOrder = []string{"log_hashes", "log_records", "sessions", "git_jobs", "audit_events", "download_batches", "version_downloads",
 	"owners", "dependencies", "versions", "packages", "api_tokens", "users"}
 
 func findTable(name string) *dumpTable {
@@ -327,6 +329,10 @@ func (db *DB) Load(ctx context.Context, opts store.LoadOptions, fn func(insert s
 	}
 	if err := fn(insert); err != nil {
 		return err
+	}
+	// The log's size follows its records (emptied, or loaded).
+	if _, err := tx.ExecContext(ctx, `UPDATE log_head SET size = (SELECT count(*) FROM log_records) WHERE id = 1`); err != nil {
+		return db.mapErr(fmt.Errorf("setting the log size: %w", err))
 	}
 	if db.dialect.ResetIdentity != nil {
 		for _, tb := range dumpTables {

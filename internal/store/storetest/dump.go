@@ -64,6 +64,12 @@ func fill(t *testing.T, s store.Store) {
 	j := &store.GitJob{PackageID: core.ID, Kind: store.GitCommit, Version: "1.1.0+build.5", CreatedAt: t0, NextAttemptAt: t0}
 	must(t, s.EnqueueGitJob(ctx, j))
 	must(t, s.FailGitJob(ctx, j.ID, "git: boom", t0.Add(time.Minute)))
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		must(t, s.Transact(ctx, func(tx store.Queries) error {
+			_, err := appendLog(tx, "core-utils", v)
+			return err
+		}))
+	}
 }
 
 // dumpAll dumps a store inside a snapshot, each row encoded as JSON.
@@ -302,6 +308,12 @@ func compareReads(t *testing.T, a, b store.Store) {
 	xb, err := b.Totals(ctx)
 	must(t, err)
 	same("totals", xa, xb)
+	CheckLog(t, b, 2)
+	la, err := a.LogRecords(ctx, 0, 2)
+	must(t, err)
+	lb, err := b.LogRecords(ctx, 0, 2)
+	must(t, err)
+	same("log records", la, lb)
 	// Text search works on loaded packages (SQLite's index is rebuilt).
 	sr, err := b.SearchPackages(ctx, store.SearchQuery{Text: "strings utilities", Sort: store.SortRelevance})
 	must(t, err)
@@ -322,7 +334,8 @@ func compareReads(t *testing.T, a, b store.Store) {
 // a migration must be added to dumps, or to this list with the reason.
 func DumpCovers(t *testing.T, tables []string) {
 	t.Helper()
-	want := map[string]bool{"sessions": true, "schema_migrations": true, "registry_meta": true}
+	// log_head is the log's size, which a load derives from log_records.
+	want := map[string]bool{"sessions": true, "schema_migrations": true, "registry_meta": true, "log_head": true}
 	for _, n := range store.DumpTables() {
 		want[n] = true
 	}

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Times", testTimes},
 		{"DumpAndLoad", func(t *testing.T, s store.Store) { testDumpLoad(t, s, open) }},
 		{"DumpUnknownColumn", testUnknownColumn},
+		{"Log", testLog},
+		{"ConcurrentLog", testConcurrentLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
