@@ -40,6 +40,8 @@ func TestCrashConsistency(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			stop := make(chan struct{})
+			published := make(chan struct{})
+			var once sync.Once
 			for p := range publishers {
 				wg.Add(1)
 				go func() {
@@ -53,11 +55,26 @@ func TestCrashConsistency(t *testing.T) {
 						a := pkg{name: fmt.Sprintf("crash%d", p), version: fmt.Sprintf("%d.%d.0", round, i),
 							files: map[string]string{"data.bin": strings.Repeat(fmt.Sprint(round, p, i), 20_000)}}.archive(t)
 						// Errors are expected: the server dies under them.
-						if res, err := tryFetch(http.DefaultClient, "POST", r.URL+"/api/upload", tok, a, "Content-Type", "application/gzip"); err != nil || res.Status >= 500 {
+						res, err := tryFetch(http.DefaultClient, "POST", r.URL+"/api/upload", tok, a, "Content-Type", "application/gzip")
+						if err != nil || res.Status >= 500 {
 							return
+						}
+						if res.Status == 201 {
+							once.Do(func() { close(published) })
 						}
 					}
 				}()
+			}
+			// Even rounds die at any point from the start, the first
+			// publish included; odd ones once a version got through, so
+			// that crashes also meet a registry with versions (however
+			// slow the machine is today).
+			if round%2 == 1 {
+				select {
+				case <-published:
+				case <-time.After(2 * time.Minute):
+					t.Fatalf("round %d: no publish succeeded in 2 minutes", round)
+				}
 			}
 			time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 			r.Kill()
