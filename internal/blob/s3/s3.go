@@ -85,7 +85,10 @@ type Store struct {
 	partSize uint64
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store     = (*Store)(nil)
+	_ blob.Presigner = (*Store)(nil)
+)
 
 const defaultPartSize = 16 << 20
 
@@ -207,6 +210,26 @@ func (s *Store) Open(ctx context.Context, sum string) (blob.File, error) {
 	}
 	f.body, f.size = body, info.Size
 	return f, nil
+}
+
+// PresignGet returns a URL that downloads a blob for ttl without
+// credentials: the client fetches it from S3 itself. Nothing is asked of
+// the server (the URL is signed locally), so an absent blob is only
+// noticed by whoever follows the URL.
+func (s *Store) PresignGet(ctx context.Context, sum, filename string, ttl time.Duration) (string, error) {
+	if !blob.ValidSum(sum) {
+		return "", notFound(sum)
+	}
+	params := url.Values{}
+	params.Set("response-content-type", "application/gzip")
+	if filename != "" {
+		params.Set("response-content-disposition", `attachment; filename="`+filename+`"`)
+	}
+	u, err := s.client.PresignedGetObject(ctx, s.bucket, s.key(sum), ttl, params)
+	if err != nil {
+		return "", unavailable(err)
+	}
+	return u.String(), nil
 }
 
 // Stat returns a blob's size.
