@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -119,5 +120,49 @@ func TestS3Unreachable(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s", code, stderr)
 			}
 		})
+	}
+}
+
+// TestS3Outage stops S3 under a serving registry: metadata is still
+// served, downloads and publishes fail with a clear 503 and health says
+// storage; nothing is half-written, and once S3 is back all recover.
+func TestS3Outage(t *testing.T) {
+	gw := testenv.StartS3(t)
+	dir := t.TempDir()
+	r := startRegistry(t, regOptions{DataDir: dir, Env: s3Env(gw.S3)})
+	tok := r.signUp("olga")
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "steady", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	before := r.expect(200, "GET", "/packages/steady/1.0.0.tar.gz", "", nil).Body
+
+	gw.Stop()
+	r.expect(200, "GET", "/api/packages/steady", "", nil)
+	start := time.Now()
+	for _, res := range []*response{
+		r.do("GET", "/packages/steady/1.0.0.tar.gz", "", nil),
+		r.do("POST", "/api/upload", tok, pkg{name: "steady", version: "1.1.0"}.archive(t), "Content-Type", "application/gzip"),
+	} {
+		if res.Status != 503 || !strings.Contains(string(res.Body), `"error":"unavailable"`) {
+			t.Errorf("with S3 stopped: %d %s", res.Status, res.Body)
+		}
+	}
+	t.Logf("a download and a publish with S3 stopped answered 503 in %v", time.Since(start).Round(time.Millisecond))
+	h := r.do("GET", "/api/health", "", nil)
+	if h.Status != 503 || h.JSON(t)["checks"].(map[string]any)["storage"].(map[string]any)["status"] != "failing" {
+		t.Errorf("health with S3 stopped: %d %s", h.Status, h.Body)
+	}
+	r.expect(404, "GET", "/api/packages/steady/versions/1.1.0", "", nil)
+	if entries, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(entries) != 0 {
+		t.Errorf("the failed publish left %d temp files", len(entries))
+	}
+
+	gw.Start(t)
+	r.expect(200, "GET", "/api/health", "", nil)
+	if got := r.expect(200, "GET", "/packages/steady/1.0.0.tar.gz", "", nil).Body; !bytes.Equal(got, before) {
+		t.Error("the archive changed across the outage")
+	}
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "steady", version: "1.1.0"}.archive(t), "Content-Type", "application/gzip")
+	r.expect(200, "GET", "/packages/steady/1.1.0.tar.gz", "", nil)
+	if out := mustCommand(t, target{DataDir: dir, Env: s3Env(gw.S3)}, "verify"); !strings.Contains(out, "verify: no problems") {
+		t.Errorf("verify after the outage:\n%s", out)
 	}
 }

@@ -27,7 +27,8 @@ versitygw_bin() {
 # start_s3 WORKDIR starts versitygw on a free loopback port with a random
 # access key and secret, storing buckets as folders of WORKDIR/s3, and
 # exports TEST_S3_ENDPOINT, TEST_S3_ACCESS_KEY_ID and
-# TEST_S3_SECRET_ACCESS_KEY. Each test creates its own bucket. When
+# TEST_S3_SECRET_ACCESS_KEY, and TEST_VERSITYGW for tests that run their own
+# gateway (testenv.StartS3). Each test creates its own bucket. When
 # versitygw cannot be built (no network) it only warns.
 start_s3() {
 	local bin
@@ -59,6 +60,7 @@ start_s3() {
 				export TEST_S3_ENDPOINT="http://127.0.0.1:$port"
 				export TEST_S3_ACCESS_KEY_ID=$access
 				export TEST_S3_SECRET_ACCESS_KEY=$secret
+				export TEST_VERSITYGW=$bin
 				return 0
 			fi
 			sleep 0.1
