@@ -75,13 +75,6 @@ start_s3() {
 # stop_s3 stops the server start_s3 started, if any, and waits for it.
 stop_s3() {
 	[[ -n $S3_PID ]] || return 0
-	kill -TERM "$S3_PID" 2>/dev/null || true
-	local i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$S3_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$S3_PID" 2>/dev/null || true
-	wait "$S3_PID" 2>/dev/null || true
+	stop_pid "$S3_PID"
 	S3_PID=
 }

@@ -27,11 +27,8 @@ package s3
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -187,11 +184,11 @@ func (s *Store) TempDir() string { return s.tempDir }
 
 // Create starts a new blob in the local temp folder.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
-	f, err := os.CreateTemp(s.tempDir, "blob-*")
+	sp, err := blob.NewSpool(s.tempDir)
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "the upload folder is not writable")
 	}
-	return &writer{s: s, f: f, h: sha256.New()}, nil
+	return &writer{Spool: sp, s: s}, nil
 }
 
 // Open opens a stored blob: it starts reading the whole object, which is
@@ -318,28 +315,14 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 type writer struct {
-	s    *Store
-	f    *os.File
-	h    hash.Hash
-	n    int64
-	done bool
+	*blob.Spool
+	s *Store
 }
-
-func (w *writer) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	w.h.Write(p[:n])
-	w.n += int64(n)
-	return n, err
-}
-
-func (w *writer) Size() int64 { return w.n }
-
-func (w *writer) Sum() string { return hex.EncodeToString(w.h.Sum(nil)) }
 
 // Commit uploads the spooled file under its checksum unless an object is
 // there already (same name, same bytes), then removes the file.
 func (w *writer) Commit(ctx context.Context) (string, error) {
-	if w.done {
+	if w.Finished() {
 		return "", errors.New("blob writer already finished")
 	}
 	sum := w.Sum()
@@ -352,7 +335,7 @@ func (w *writer) Commit(ctx context.Context) (string, error) {
 	if !ok {
 		// The file is an io.ReaderAt: minio-go sends each part as a section
 		// of it, so no part is ever held in memory.
-		_, err := w.s.client.PutObject(ctx, w.s.bucket, key, io.NewSectionReader(w.f, 0, w.n), w.n, minio.PutObjectOptions{
+		_, err := w.s.client.PutObject(ctx, w.s.bucket, key, io.NewSectionReader(w.File, 0, w.Size()), w.Size(), minio.PutObjectOptions{
 			ContentType: "application/gzip",
 			PartSize:    w.s.partSize,
 			NumThreads:  1,
@@ -361,19 +344,7 @@ func (w *writer) Commit(ctx context.Context) (string, error) {
 			return "", errs.Wrap(errs.Unavailable, err, "storing the package archive in S3 failed")
 		}
 	}
-	w.done = true
-	w.f.Close()
-	os.Remove(w.f.Name())
 	return sum, nil
-}
-
-func (w *writer) Cancel() error {
-	if w.done {
-		return nil
-	}
-	w.done = true
-	w.f.Close()
-	return os.Remove(w.f.Name())
 }
 
 // file reads an object: sequential reads share one GET from the current
