@@ -135,12 +135,23 @@ func New(o Options) (*Store, error) {
 	if retries <= 0 {
 		retries = 2
 	}
+	transport := o.Transport
+	if transport == nil {
+		t, err := minio.DefaultTransport(u.Scheme == "https")
+		if err != nil {
+			return nil, fmt.Errorf("S3 transport: %w", err)
+		}
+		// Every download is a GET to S3: keep as many connections as a
+		// busy registry has downloads in flight, not minio-go's 16.
+		t.MaxIdleConnsPerHost = 256
+		transport = t
+	}
 	client, err := minio.New(u.Host, &minio.Options{
 		Creds:        credentials.NewStaticV4(o.AccessKeyID, o.SecretAccessKey, ""),
 		Secure:       u.Scheme == "https",
 		Region:       region,
 		BucketLookup: lookup,
-		Transport:    o.Transport,
+		Transport:    transport,
 		MaxRetries:   retries + 1, // minio-go counts the first attempt
 	})
 	if err != nil {
@@ -446,7 +457,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer body.Close()
+	defer closeBody(body)
 	n, err := io.ReadFull(body, want)
 	if err != nil {
 		return n, unavailable(err)
@@ -459,10 +470,19 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 
 func (f *file) Close() error {
 	if f.body != nil {
-		f.body.Close()
+		closeBody(f.body)
 		f.body = nil
 	}
 	return nil
+}
+
+// closeBody closes a GET's body after reading what little is left (its
+// EOF, usually), so that the connection goes back to the pool: a body
+// closed before its EOF costs a new connection, and a TLS handshake, to
+// the next request. A body with much left is cut off instead.
+func closeBody(body io.ReadCloser) {
+	io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	body.Close()
 }
 
 // quarantinedAt is the metadata that records when a blob was quarantined.
