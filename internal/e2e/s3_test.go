@@ -60,8 +60,9 @@ func TestS3Archives(t *testing.T) {
 	}
 	r.expect(304, "GET", "/packages/clouded/1.0.0.tar.gz", "", nil, "If-None-Match", `"`+sum+`"`)
 	h := r.expect(200, "GET", "/api/health", "", nil).JSON(t)
-	if st := h["checks"].(map[string]any)["storage"].(map[string]any)["status"]; st != "ok" {
-		t.Errorf("storage health = %v", h)
+	storage := h["checks"].(map[string]any)["storage"].(map[string]any)
+	if storage["status"] != "ok" || storage["info"].(map[string]any)["store"] != "s3" {
+		t.Errorf("storage health = %v", storage)
 	}
 	// The archive's files are read from S3 too.
 	r.expect(200, "GET", "/packages/clouded/1.0.0/files/oaklibs.json", "", nil)
