@@ -147,6 +147,9 @@ func TestS3Outage(t *testing.T) {
 		}
 	}
 	t.Logf("a download and a publish with S3 stopped answered 503 in %v", time.Since(start).Round(time.Millisecond))
+	if res := r.do("GET", "/packages/steady/1.0.0/files/oaklibs.json", "", nil); res.Status != 503 {
+		t.Errorf("an archive's file with S3 stopped: %d", res.Status)
+	}
 	h := r.do("GET", "/api/health", "", nil)
 	if h.Status != 503 || h.JSON(t)["checks"].(map[string]any)["storage"].(map[string]any)["status"] != "failing" {
 		t.Errorf("health with S3 stopped: %d %s", h.Status, h.Body)
