@@ -69,8 +69,6 @@ type Options struct {
 	// zero: enough to ride over a dropped connection, few enough that a
 	// stopped server gives a 503 within a second or so instead of a hang.
 	MaxRetries int
-	// Transport replaces the HTTP transport, for tests.
-	Transport http.RoundTripper
 }
 
 // Store is a blob.Store in an S3 bucket.
@@ -135,17 +133,13 @@ func New(o Options) (*Store, error) {
 	if retries <= 0 {
 		retries = 2
 	}
-	transport := o.Transport
-	if transport == nil {
-		t, err := minio.DefaultTransport(u.Scheme == "https")
-		if err != nil {
-			return nil, fmt.Errorf("S3 transport: %w", err)
-		}
-		// Every download is a GET to S3: keep as many connections as a
-		// busy registry has downloads in flight, not minio-go's 16.
-		t.MaxIdleConnsPerHost = 256
-		transport = t
+	transport, err := minio.DefaultTransport(u.Scheme == "https")
+	if err != nil {
+		return nil, fmt.Errorf("S3 transport: %w", err)
 	}
+	// Every download is a GET to S3: keep as many connections as a busy
+	// registry has downloads in flight, not minio-go's 16.
+	transport.MaxIdleConnsPerHost = 256
 	client, err := minio.New(u.Host, &minio.Options{
 		Creds:        credentials.NewStaticV4(o.AccessKeyID, o.SecretAccessKey, ""),
 		Secure:       u.Scheme == "https",
