@@ -17,7 +17,9 @@
 #
 # Settings (environment): DURATION (10s), CONNECTIONS (32), THREADS (2),
 # PACKAGES (1000), VERSIONS (5), PUBLISH_MB (100), LOG_LEVEL (info: every
-# request is logged, as in production; warn leaves the access log out).
+# request is logged, as in production; warn leaves the access log out),
+# BLOB_STORE (fs; s3 keeps the archives in a bucket of a versitygw started
+# for the run, as scripts/test.sh does).
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
@@ -25,6 +27,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 source scripts/lib/common.sh
 source scripts/lib/registry.sh
+source scripts/lib/s3.sh
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -33,6 +36,7 @@ PACKAGES=${PACKAGES:-1000}
 VERSIONS=${VERSIONS:-5}
 PUBLISH_MB=${PUBLISH_MB:-100}
 LOG_LEVEL=${LOG_LEVEL:-info}
+BLOB_STORE=${BLOB_STORE:-fs}
 
 if ! have wrk; then
 	if ((EUID == 0)) && have apt-get; then
@@ -51,6 +55,7 @@ cleanup() {
 	if [[ -n $sampler_pid ]]; then kill "$sampler_pid" 2>/dev/null || true; fi
 	if [[ -n $baseline_pid ]]; then kill "$baseline_pid" 2>/dev/null || true; fi
 	stop_registry
+	stop_s3
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,8 +63,19 @@ trap cleanup EXIT
 say "building"
 build_registry "$work"
 
-say "starting the registry (SQLite in $work/data)"
-start_registry "$work/dryad-registry" "$work" MAX_PACKAGE_SIZE=$((PUBLISH_MB + 28))MB LOG_LEVEL="$LOG_LEVEL"
+store_env=(BLOB_STORE=fs)
+if [[ $BLOB_STORE == s3 ]]; then
+	start_s3 "$work"
+	[[ -n ${TEST_S3_ENDPOINT:-} ]] || die "BLOB_STORE=s3 needs versitygw"
+	curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$TEST_S3_ACCESS_KEY_ID:$TEST_S3_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "$TEST_S3_ENDPOINT/bench" >/dev/null ||
+		die "creating the bucket failed"
+	store_env=(BLOB_STORE=s3 S3_ENDPOINT="$TEST_S3_ENDPOINT" S3_BUCKET=bench S3_FORCE_PATH_STYLE=true
+		S3_ACCESS_KEY_ID="$TEST_S3_ACCESS_KEY_ID" S3_SECRET_ACCESS_KEY="$TEST_S3_SECRET_ACCESS_KEY")
+fi
+
+say "starting the registry (SQLite in $work/data, archives: $BLOB_STORE)"
+start_registry "$work/dryad-registry" "$work" MAX_PACKAGE_SIZE=$((PUBLISH_MB + 28))MB LOG_LEVEL="$LOG_LEVEL" "${store_env[@]}"
 say "registry at $url (pid $server_pid)"
 
 say "seeding $PACKAGES packages x $VERSIONS versions"
@@ -161,7 +177,7 @@ rss_samples=$(wc -l <"$work/rss.txt")
 
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "Server: SQLite, in-process cache, LOG_LEVEL=$LOG_LEVEL; wrk on the same machine: $THREADS threads, $CONNECTIONS connections, $DURATION per run"
+echo "Server: SQLite, in-process cache, archives: $BLOB_STORE, LOG_LEVEL=$LOG_LEVEL; wrk on the same machine: $THREADS threads, $CONNECTIONS connections, $DURATION per run"
 echo
 printf '%-18s %9s %8s %8s %10s %6s   %9s %8s %8s %6s   %5s\n' "" "registry" "" "" "" "" "baseline" "" "" "" ""
 printf '%-18s %9s %8s %8s %10s %6s   %9s %8s %8s %6s   %5s\n' "benchmark" "req/s" "p50" "p99" "transfer/s" "CPU/req" "req/s" "p50" "p99" "CPU/req" "ratio"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests drive, starts a throwaway
-# PostgreSQL and Redis on free loopback ports, runs go vet and go test, and
-# stops and removes everything it started, whatever happens.
+# PostgreSQL, Redis and S3 server (versitygw) on free loopback ports, runs go
+# vet and go test, and stops and removes everything it started, whatever
+# happens.
 #
 #   ./scripts/test.sh                                 vet and test ./...
 #   ./scripts/test.sh -run Foo ./internal/store/...   vet and test these packages,
@@ -13,10 +14,11 @@
 # win; -race only where cgo and a C compiler are available).
 #
 # As root (CI) missing programs are installed with apt-get; otherwise they are
-# listed and the tests needing them skip, or fail when CI is set. Servers
-# already named by TEST_DATABASE_URL or TEST_REDIS_URL are used instead of
-# starting new ones. The exit status is go test's, or go vet's when only vet
-# failed.
+# listed and the tests needing them skip, or fail when CI is set. versitygw is
+# built with go install into $(go env GOPATH)/bin the first time. Servers
+# already named by TEST_DATABASE_URL, TEST_REDIS_URL or TEST_S3_ENDPOINT are
+# used instead of starting new ones. The exit status is go test's, or go
+# vet's when only vet failed.
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
@@ -26,6 +28,7 @@ source scripts/lib/common.sh
 source scripts/lib/deps.sh
 source scripts/lib/postgres.sh
 source scripts/lib/redis.sh
+source scripts/lib/s3.sh
 
 # nginx lives in /usr/sbin, which is not on a Debian user's PATH.
 for dir in /usr/local/sbin /usr/sbin /sbin; do
@@ -65,6 +68,7 @@ cleanup() {
 	set +e
 	trap - INT TERM
 	t0=$(now_ms)
+	stop_s3
 	stop_redis
 	stop_postgres
 	[[ -n $work ]] && rm -rf "$work"
@@ -99,6 +103,11 @@ if [[ -n ${TEST_REDIS_URL:-} ]]; then
 	say "using the Redis of TEST_REDIS_URL"
 else
 	start_redis "$work"
+fi
+if [[ -n ${TEST_S3_ENDPOINT:-} ]]; then
+	say "using the S3 server of TEST_S3_ENDPOINT"
+else
+	start_s3 "$work"
 fi
 say "ready in $(since "$t0")"
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/dryad-lang/registry/internal/auth"
 	"github.com/dryad-lang/registry/internal/blob"
 	blobfs "github.com/dryad-lang/registry/internal/blob/fs"
+	blobs3 "github.com/dryad-lang/registry/internal/blob/s3"
 	"github.com/dryad-lang/registry/internal/cache"
 	cachememory "github.com/dryad-lang/registry/internal/cache/memory"
 	cacheredis "github.com/dryad-lang/registry/internal/cache/redis"
@@ -97,7 +99,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	a.closers = append(a.closers, a.store.Close)
 
 	// Package archives.
-	if a.blobs, err = blobfs.Open(filepath.Join(cfg.DataDir, "packages")); err != nil {
+	if a.blobs, err = openBlobs(ctx, cfg, log); err != nil {
 		return nil, err
 	}
 
@@ -146,7 +148,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	a.registry, err = registry.New(registry.Options{
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
-		MaxPackageSize: cfg.MaxPackageSize, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
+		MaxPackageSize: cfg.MaxPackageSize, RedirectDownloads: cfg.S3.RedirectDownloads, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
 	})
 	if err != nil {
@@ -154,6 +156,27 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	}
 	ok = true
 	return a, nil
+}
+
+// openBlobs opens the package archives' store: a folder of DATA_DIR, or an
+// S3 bucket that must exist and answer.
+func openBlobs(ctx context.Context, cfg *config.Config, log *slog.Logger) (blob.Store, error) {
+	if cfg.BlobStore != "s3" {
+		return blobfs.Open(filepath.Join(cfg.DataDir, "packages"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	s, err := blobs3.Open(ctx, blobs3.Options{
+		Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region,
+		AccessKeyID: cfg.S3.AccessKeyID, SecretAccessKey: cfg.S3.SecretAccessKey,
+		Prefix: cfg.S3.Prefix, ForcePathStyle: cfg.S3.ForcePathStyle,
+		TempDir: filepath.Join(cfg.DataDir, "tmp"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("BLOB_STORE=s3: %w", err)
+	}
+	log.Info("package archives: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "prefix", cfg.S3.Prefix)
+	return s, nil
 }
 
 // Close releases the components, last opened first.

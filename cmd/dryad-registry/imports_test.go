@@ -19,7 +19,7 @@ var layers = map[string]int{
 	"internal/client":   80,
 	"internal/registry": 70, "internal/registry/registrytest": 71,
 	"internal/store": 60, "internal/store/sqlstore": 61, "internal/store/sqlite": 62, "internal/store/postgres": 62, "internal/store/storetest": 62,
-	"internal/blob": 60, "internal/blob/fs": 61, "internal/blob/blobtest": 62,
+	"internal/blob": 60, "internal/blob/fs": 61, "internal/blob/s3": 61, "internal/blob/blobtest": 62,
 	"internal/cache": 60, "internal/cache/memory": 61, "internal/cache/redis": 61, "internal/cache/cachetest": 62,
 	"internal/ratelimit": 60, "internal/ratelimit/memory": 61, "internal/ratelimit/redis": 61, "internal/ratelimit/ratelimittest": 62,
 	"internal/auth": 60, "internal/manifest": 60, "internal/archive": 60, "internal/markdown": 60, "internal/tlog": 60,

@@ -74,7 +74,8 @@ func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 
 	checks := []api.Check{
 		{Name: "database", Critical: true, Run: a.store.Ping},
-		{Name: "storage", Critical: true, Run: a.blobs.Check},
+		{Name: "storage", Critical: true, Run: a.blobs.Check,
+			Info: func(context.Context) map[string]any { return map[string]any{"store": cfg.BlobStore} }},
 	}
 	if a.health != nil {
 		checks = append(checks, api.Check{Name: "redis", Run: a.health.Check})

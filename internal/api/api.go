@@ -56,6 +56,7 @@ type Registry interface {
 	// Archives.
 	LookupArchive(ctx context.Context, name, version string) (*registry.ArchiveRef, error)
 	OpenArchive(ctx context.Context, ref *registry.ArchiveRef) (blob.File, error)
+	ArchiveURL(ctx context.Context, ref *registry.ArchiveRef) (string, error)
 	CountDownload(ctx context.Context, ref *registry.ArchiveRef)
 
 	// Changes.

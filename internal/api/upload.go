@@ -8,6 +8,7 @@ import (
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
+	"github.com/dryad-lang/registry/internal/registry"
 )
 
 // upload answers POST /api/upload: the archive is either the multipart
@@ -39,8 +40,10 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) error {
 
 // Download serves GET and HEAD /packages/{name}/{version}.tar.gz: the
 // stored canonical archive with a strong ETag (its SHA-256), Range support
-// and an immutable Cache-Control. Yanked versions stay downloadable;
-// deleted ones answer 410.
+// and an immutable Cache-Control, or, when downloads are redirected to the
+// archive store (S3_REDIRECT_DOWNLOADS), a 302 to a short-lived URL there.
+// Yanked versions stay downloadable; deleted ones answer 410. Downloads
+// are counted either way.
 func (a *API) Download(w http.ResponseWriter, r *http.Request, name, version string) {
 	if err := a.download(w, r, name, version); err != nil {
 		a.WriteError(w, r, err)
@@ -52,13 +55,22 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, name, version str
 	if err != nil {
 		return err
 	}
+	etag := `"` + ref.Checksum + `"`
+	counted := r.Method == http.MethodGet && r.Header.Get("Range") == "" && !etagMatches(r.Header.Get("If-None-Match"), etag)
+	to, err := a.reg.ArchiveURL(r.Context(), ref)
+	if err != nil {
+		return err
+	}
+	if to != "" {
+		return a.redirectDownload(w, r, ref, etag, to, counted)
+	}
 	f, err := a.reg.OpenArchive(r.Context(), ref)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	h := w.Header()
-	h.Set("ETag", `"`+ref.Checksum+`"`)
+	h.Set("ETag", etag)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("Content-Type", "application/gzip")
 	h.Set("Content-Disposition", `attachment; filename="`+ref.Package+"-"+ref.Version+`.tar.gz"`)
@@ -66,7 +78,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, name, version str
 	if ref.Yanked {
 		h.Set("X-Yanked", "true")
 	}
-	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && !etagMatches(r.Header.Get("If-None-Match"), `"`+ref.Checksum+`"`) {
+	if counted {
 		a.reg.CountDownload(r.Context(), ref)
 	}
 	var content io.ReadSeeker = f
@@ -74,5 +86,29 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, name, version str
 		content = o.OS()
 	}
 	http.ServeContent(w, r, "", time.Time{}, content)
+	return nil
+}
+
+// redirectDownload answers a download with a 302 to the archive's URL in
+// the archive store. The URL expires, so the redirect itself is never
+// cached; a client that has the archive already (If-None-Match) gets its
+// 304 here without being sent away.
+func (a *API) redirectDownload(w http.ResponseWriter, r *http.Request, ref *registry.ArchiveRef, etag, to string, counted bool) error {
+	h := w.Header()
+	h.Set("X-Checksum-SHA256", ref.Checksum)
+	if ref.Yanked {
+		h.Set("X-Yanked", "true")
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if counted {
+		a.reg.CountDownload(r.Context(), ref)
+	}
+	h.Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to, http.StatusFound)
 	return nil
 }

@@ -83,6 +83,15 @@ type OSFile interface {
 	OS() *os.File
 }
 
+// Presigner is implemented by stores whose blobs clients can fetch
+// straight from the storage service, such as S3's: the registry may then
+// redirect a download instead of streaming it.
+type Presigner interface {
+	// PresignGet returns a URL that fetches the blob, as an attachment
+	// named filename, until ttl has passed.
+	PresignGet(ctx context.Context, sum, filename string, ttl time.Duration) (string, error)
+}
+
 var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // ValidSum reports whether s is a lowercase hex SHA-256.

@@ -55,6 +55,10 @@ type Config struct {
 	// RedisURL is empty for the in-process cache and rate limiter.
 	RedisURL string
 
+	// BlobStore is "fs" (DATA_DIR/packages) or "s3" (the bucket of S3).
+	BlobStore string
+	S3        S3
+
 	GitDir       string
 	GitMirrorURL string
 	GiteaURL     string
@@ -80,6 +84,19 @@ type Config struct {
 	Unknown []string
 	// Sources records where each variable's value came from.
 	Sources map[string]string
+}
+
+// S3 is where package archives are kept with BLOB_STORE=s3.
+type S3 struct {
+	Endpoint        string
+	Bucket          string
+	Region          string
+	AccessKeyID     string
+	SecretAccessKey string
+	Prefix          string
+	ForcePathStyle  bool
+	// RedirectDownloads answers downloads with a 302 to a presigned URL.
+	RedirectDownloads bool
 }
 
 // Error is a configuration value that cannot be used. Its text is one line
@@ -219,6 +236,29 @@ func (c *Config) derive(raw map[string]string) error {
 	if c.Profiling && (c.MetricsPort == 0 || !c.EnableMetrics) {
 		// Never on the public port.
 		return &Error{Var: "PROFILING", Value: "true", Want: "METRICS_PORT set (and ENABLE_METRICS=true): profiles are served only on the private metrics port"}
+	}
+	return c.checkS3()
+}
+
+// checkS3 makes sure BLOB_STORE=s3 comes with what it needs, and that S3
+// settings are not silently ignored by a registry storing archives on its
+// own disk.
+func (c *Config) checkS3() error {
+	if c.BlobStore != "s3" {
+		if c.S3.Bucket != "" {
+			return &Error{Var: "BLOB_STORE", Value: c.BlobStore, Want: "S3_BUCKET is set but archives are stored on disk; set BLOB_STORE=s3 to use the bucket, or remove the S3 settings"}
+		}
+		if c.S3.RedirectDownloads {
+			return &Error{Var: "S3_REDIRECT_DOWNLOADS", Value: "true", Want: "needs BLOB_STORE=s3"}
+		}
+		return nil
+	}
+	for _, v := range []struct{ name, val string }{
+		{"S3_BUCKET", c.S3.Bucket}, {"S3_ACCESS_KEY_ID", c.S3.AccessKeyID}, {"S3_SECRET_ACCESS_KEY", c.S3.SecretAccessKey},
+	} {
+		if v.val == "" {
+			return &Error{Var: v.name, Want: "required with BLOB_STORE=s3"}
+		}
 	}
 	return nil
 }

@@ -86,6 +86,11 @@ func TestBadValues(t *testing.T) {
 		{"JWT_SECRET=change_this_to_a_long_random_string", `JWT_SECRET="********": a placeholder from the example configuration; set a random secret (openssl rand -hex 32)`},
 		{"JWT_SECRET=short", `JWT_SECRET="********": want at least 16 bytes (openssl rand -hex 32 makes a good one)`},
 		{"REDIS_PASSWORD=change_this_redis_password", `REDIS_PASSWORD="********": a placeholder from the example configuration; set a random secret (openssl rand -hex 32)`},
+		{"BLOB_STORE=disk", `BLOB_STORE="disk": want fs or s3`},
+		{"S3_REDIRECT_DOWNLOADS=true", `S3_REDIRECT_DOWNLOADS="true": needs BLOB_STORE=s3`},
+		{"S3_ENDPOINT=minio:9000", `S3_ENDPOINT="minio:9000": want http://host:port or https://host, with no path or credentials`},
+		{"S3_ENDPOINT=http://minio:9000/bucket", `S3_ENDPOINT="http://minio:9000/bucket": want http://host:port or https://host, with no path or credentials`},
+		{"S3_FORCE_PATH_STYLE=sometimes", `S3_FORCE_PATH_STYLE="sometimes": want true or false`},
 		{"SESSION_TIMEOUT=5s", `SESSION_TIMEOUT="5s": want a duration of at least a minute such as 7d, 24h or 3600 (seconds)`},
 	}
 	for _, tt := range tests {
@@ -122,6 +127,49 @@ func TestComposedURLs(t *testing.T) {
 	c.Print(&b)
 	if strings.Contains(b.String(), "s3cr3t") || strings.Contains(b.String(), "r3dis-pass") {
 		t.Errorf("secret printed:\n%s", b.String())
+	}
+}
+
+func TestS3Settings(t *testing.T) {
+	full := []string{"BLOB_STORE=s3", "S3_ENDPOINT=http://minio:9000/", "S3_BUCKET=packages", "S3_ACCESS_KEY_ID=registry",
+		"S3_SECRET_ACCESS_KEY=0123456789abcdef-s3", "S3_PREFIX=/dryad/", "S3_FORCE_PATH_STYLE=true", "S3_REDIRECT_DOWNLOADS=yes"}
+	c, err := Load(Options{WorkDir: t.TempDir(), Environ: full})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := S3{Endpoint: "http://minio:9000", Bucket: "packages", Region: "us-east-1", AccessKeyID: "registry",
+		SecretAccessKey: "0123456789abcdef-s3", Prefix: "dryad/", ForcePathStyle: true, RedirectDownloads: true}
+	if c.BlobStore != "s3" || c.S3 != want {
+		t.Errorf("BlobStore = %q, S3 = %+v", c.BlobStore, c.S3)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	if strings.Contains(b.String(), "0123456789abcdef-s3") || !strings.Contains(b.String(), "S3_BUCKET=packages") {
+		t.Errorf("printed:\n%s", b.String())
+	}
+
+	if c, err := Load(Options{WorkDir: t.TempDir()}); err != nil || c.BlobStore != "fs" {
+		t.Errorf("default BLOB_STORE = %q, %v", c.BlobStore, err)
+	}
+	for _, tt := range []struct {
+		drop, want string
+	}{
+		{"S3_BUCKET", `S3_BUCKET="": required with BLOB_STORE=s3`},
+		{"S3_ACCESS_KEY_ID", `S3_ACCESS_KEY_ID="": required with BLOB_STORE=s3`},
+		{"S3_SECRET_ACCESS_KEY", `S3_SECRET_ACCESS_KEY="": required with BLOB_STORE=s3`},
+		{"BLOB_STORE", `BLOB_STORE="fs": S3_BUCKET is set but archives are stored on disk; set BLOB_STORE=s3 to use the bucket, or remove the S3 settings`},
+	} {
+		var env []string
+		for _, kv := range full {
+			if !strings.HasPrefix(kv, tt.drop+"=") {
+				env = append(env, kv)
+			}
+		}
+		_, err := Load(Options{WorkDir: t.TempDir(), Environ: env})
+		var ce *Error
+		if !errors.As(err, &ce) || err.Error() != tt.want {
+			t.Errorf("without %s: %v, want %s", tt.drop, err, tt.want)
+		}
 	}
 }
 

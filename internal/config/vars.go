@@ -27,7 +27,7 @@ var vars = []variable{
 		set: func(c *Config, v string) error { c.Host = v; return nil }},
 	{name: "PORT", def: "4000", doc: "port to listen on (0 picks a free port)",
 		set: func(c *Config, v string) (err error) { c.Port, err = parsePort(v, true); return }},
-	{name: "DATA_DIR", def: "./data", doc: "folder for the SQLite database, package archives, git repositories and the generated JWT secret",
+	{name: "DATA_DIR", def: "./data", doc: "folder for the SQLite database, package archives (with BLOB_STORE=fs; uploads in progress either way), git repositories and the generated JWT secret",
 		set: func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{name: "DOMAIN", doc: "public host name of the registry (used by the nginx template and in emails of git commits)",
 		set: func(c *Config, v string) error { c.Domain = v; return nil }},
@@ -77,7 +77,7 @@ var vars = []variable{
 			c.UploadTimeout = d
 			return nil
 		}},
-	{name: "ORPHAN_QUARANTINE", def: "7d", doc: "how long archives the orphan sweep removed are kept in DATA_DIR/packages/quarantine before deletion (7d, 48h)",
+	{name: "ORPHAN_QUARANTINE", def: "7d", doc: "how long archives the orphan sweep removed are kept in quarantine (DATA_DIR/packages/quarantine, or quarantine/ in S3) before deletion (7d, 48h)",
 		set: func(c *Config, v string) (err error) {
 			c.OrphanQuarantine, err = ParseDuration(v)
 			if err != nil || c.OrphanQuarantine < time.Hour {
@@ -105,6 +105,37 @@ var vars = []variable{
 		set: func(_ *Config, v string) error { _, err := parsePort(v, false); return err }},
 	{name: "REDIS_PASSWORD", secret: true, doc: "Redis password",
 		set: func(*Config, string) error { return nil }},
+	{name: "BLOB_STORE", def: "fs", doc: "where package archives are kept: fs (DATA_DIR/packages) or s3 (the S3_* settings; for instances that share no disk)",
+		set: func(c *Config, v string) error {
+			if v != "fs" && v != "s3" {
+				return fmt.Errorf("want fs or s3")
+			}
+			c.BlobStore = v
+			return nil
+		}},
+	{name: "S3_ENDPOINT", doc: "URL of the S3-compatible server (https://s3.eu-west-1.amazonaws.com, http://minio:9000); empty: AWS",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
+				return fmt.Errorf("want http://host:port or https://host, with no path or credentials")
+			}
+			c.S3.Endpoint = strings.TrimRight(v, "/")
+			return nil
+		}},
+	{name: "S3_BUCKET", doc: "bucket of the package archives; it must exist (the registry never creates it)",
+		set: func(c *Config, v string) error { c.S3.Bucket = v; return nil }},
+	{name: "S3_REGION", def: "us-east-1", doc: "region of the bucket",
+		set: func(c *Config, v string) error { c.S3.Region = v; return nil }},
+	{name: "S3_ACCESS_KEY_ID", doc: "access key allowed to read, write, list and delete objects in the bucket",
+		set: func(c *Config, v string) error { c.S3.AccessKeyID = v; return nil }},
+	{name: "S3_SECRET_ACCESS_KEY", secret: true, doc: "secret of S3_ACCESS_KEY_ID",
+		set: func(c *Config, v string) error { c.S3.SecretAccessKey = v; return nil }},
+	{name: "S3_PREFIX", doc: "folder of the bucket the registry keeps its objects in (dryad/), so that a bucket can be shared; empty: the whole bucket",
+		set: func(c *Config, v string) error { c.S3.Prefix = strings.TrimLeft(v, "/"); return nil }},
+	{name: "S3_FORCE_PATH_STYLE", def: "false", doc: "address the bucket as ENDPOINT/BUCKET (most self-hosted servers) instead of BUCKET.ENDPOINT",
+		set: func(c *Config, v string) (err error) { c.S3.ForcePathStyle, err = parseBool(v); return }},
+	{name: "S3_REDIRECT_DOWNLOADS", def: "false", doc: "answer archive downloads with a 302 to a URL of the bucket valid 5 minutes instead of streaming them through the registry (S3_ENDPOINT must be reachable by clients); downloads are counted either way",
+		set: func(c *Config, v string) (err error) { c.S3.RedirectDownloads, err = parseBool(v); return }},
 	{name: "GIT_DIR", doc: "folder of the packages' git repositories; empty: DATA_DIR/git",
 		set: func(c *Config, v string) error { c.GitDir = v; return nil }},
 	{name: "GIT_MIRROR_URL", secret: true, doc: "push every package repository to this URL template: {name} is the package, ${GITEA_TOKEN} (or ${GITEA_URL}, ${GITEA_ORG}, ${DOMAIN}) that setting",

@@ -26,13 +26,20 @@ import (
 )
 
 // target is where a command runs: a data folder and, for PostgreSQL, a
-// database; the other settings are the harness's.
+// database; Env adds settings (an S3 bucket); the other settings are the
+// harness's.
 type target struct {
 	DataDir, DatabaseURL string
+	Env                  map[string]string
 }
 
 func (r *testRegistry) target() target {
 	return target{DataDir: r.DataDir, DatabaseURL: r.Config.DatabaseURL}
+}
+
+// start serves the target's registry.
+func (tg target) start(t *testing.T) *testRegistry {
+	return startRegistry(t, regOptions{DataDir: tg.DataDir, DatabaseURL: tg.DatabaseURL, Env: tg.Env})
 }
 
 // newTarget is an empty registry's place, on the given engine.
@@ -51,6 +58,9 @@ func opsCommand(t *testing.T, tg target, args ...string) (int, string, string) {
 	environ := []string{"DATA_DIR=" + tg.DataDir, "JWT_SECRET=test-secret-0123456789abcdef", "BCRYPT_COST=4", "LOG_LEVEL=warn"}
 	if tg.DatabaseURL != "" {
 		environ = append(environ, "DATABASE_URL="+tg.DatabaseURL)
+	}
+	for k, v := range tg.Env {
+		environ = append(environ, k+"="+v)
 	}
 	return invocation{Env: environ}.run(t, args...)
 }
@@ -284,24 +294,56 @@ func TestRestoreGivesIdenticalRegistry(t *testing.T) {
 	file := makeBackup(t, src.target(), t.TempDir())
 	src.Stop()
 
+	// restoreInto restores a backup into tg and checks that its registry
+	// answers as the original did; the registry is left serving.
+	restoreInto := func(t *testing.T, tg target, file, engine string) *testRegistry {
+		t.Helper()
+		out := mustCommand(t, tg, "restore", "--in", file)
+		if !strings.Contains(out, "into "+engine) || !strings.Contains(out, "2 users, 2 packages, 4 versions, 4 archives") {
+			t.Errorf("restore summary: %s", out)
+		}
+		r := tg.start(t)
+		r.waitQueueEmpty()
+		got := answers(r)
+		for _, p := range append(paths, "corelib/1.0.0.tar.gz", "corelib/1.1.0.tar.gz", "corelib/2.0.0-beta.1.tar.gz", "web_kit/0.3.0.tar.gz") {
+			if got[p] != want[p] {
+				t.Errorf("%s differs after restore:\n original %.600s\n restored %.600s", p, want[p], got[p])
+			}
+		}
+		return r
+	}
+	// From the disk into a bucket, and back: the same answers and bytes.
+	// The way back is backed up before the registry in S3 serves (and
+	// counts) a download.
+	t.Run("s3", func(t *testing.T) {
+		s3 := newTarget(t, "sqlite")
+		s3.Env = s3Env(testenv.NewS3Bucket(t))
+		if out := mustCommand(t, s3, "restore", "--in", file); !strings.Contains(out, "4 archives") {
+			t.Errorf("restore into S3: %s", out)
+		}
+		if out := mustCommand(t, s3, "verify"); !strings.Contains(out, "verify: no problems; 4 versions and 4 archives checked") {
+			t.Errorf("verify of the registry in S3:\n%s", out)
+		}
+		back := makeBackup(t, s3, t.TempDir())
+		restoreInto(t, newTarget(t, "sqlite"), back, "sqlite")
+
+		r := s3.start(t)
+		r.waitQueueEmpty()
+		got := answers(r)
+		for p := range want {
+			if got[p] != want[p] {
+				t.Errorf("%s differs in S3:\n original %.600s\n restored %.600s", p, want[p], got[p])
+			}
+		}
+	})
+
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			if engine == "postgres" {
 				testenv.PostgresURL(t)
 			}
 			tg := newTarget(t, engine)
-			out := mustCommand(t, tg, "restore", "--in", file)
-			if !strings.Contains(out, "into "+engine) || !strings.Contains(out, "2 users, 2 packages, 4 versions, 4 archives") {
-				t.Errorf("restore summary: %s", out)
-			}
-			r := startRegistry(t, regOptions{DataDir: tg.DataDir, DatabaseURL: tg.DatabaseURL})
-			r.waitQueueEmpty()
-			got := answers(r)
-			for _, p := range append(paths, "corelib/1.0.0.tar.gz", "corelib/1.1.0.tar.gz", "corelib/2.0.0-beta.1.tar.gz", "web_kit/0.3.0.tar.gz") {
-				if got[p] != want[p] {
-					t.Errorf("%s differs after restore:\n original %.600s\n restored %.600s", p, want[p], got[p])
-				}
-			}
+			r := restoreInto(t, tg, file, engine)
 			// Passwords, API tokens and ids carry over; new records follow.
 			r.login("bob")
 			r.expect(201, "POST", "/api/upload", aliceTok, pkg{name: "corelib", version: "2.0.0"}.archive(t), "Content-Type", "application/gzip")

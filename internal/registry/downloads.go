@@ -59,6 +59,22 @@ func (s *Service) OpenArchive(ctx context.Context, ref *ArchiveRef) (blob.File, 
 	return f, err
 }
 
+// downloadURLTTL is how long a redirected download's URL stays valid:
+// long enough for a slow client to follow the redirect, short enough that
+// a leaked URL soon stops working.
+const downloadURLTTL = 5 * time.Minute
+
+// ArchiveURL returns where a client fetches a version's archive when
+// downloads are redirected to the archive store, and "" when the registry
+// serves them itself.
+func (s *Service) ArchiveURL(ctx context.Context, ref *ArchiveRef) (string, error) {
+	p, ok := s.blobs.(blob.Presigner)
+	if !s.opts.RedirectDownloads || !ok {
+		return "", nil
+	}
+	return p.PresignGet(ctx, ref.Checksum, ref.Package+"-"+ref.Version+".tar.gz", downloadURLTTL)
+}
+
 // CountDownload records one download; it is buffered, not written to the
 // database per download.
 func (s *Service) CountDownload(ctx context.Context, ref *ArchiveRef) {

@@ -32,14 +32,14 @@ func (s *Service) CheckIdentity(ctx context.Context) (string, error) {
 	}
 	switch {
 	case dbID != "" && blobID != "" && dbID != blobID:
-		return "", errs.Errorf(errs.Conflict, "the database belongs to registry %s but package storage (DATA_DIR/packages) to registry %s: "+
-			"point DATABASE_URL and DATA_DIR at the same registry's database and files", dbID, blobID)
+		return "", errs.Errorf(errs.Conflict, "the database belongs to registry %s but package storage (DATA_DIR/packages, or S3_BUCKET with BLOB_STORE=s3) to registry %s: "+
+			"point DATABASE_URL and DATA_DIR (or S3_BUCKET and S3_PREFIX) at the same registry's database and archives", dbID, blobID)
 	case dbID == "" && blobID != "":
 		if n, err := s.countArchives(ctx, 1); err != nil {
 			return "", err
 		} else if n > 0 {
-			return "", errs.Errorf(errs.Conflict, "package storage (DATA_DIR/packages) holds the archives of registry %s, but the database has no registry identity: "+
-				"it is a new or another registry's database. Point DATABASE_URL (or DATA_DIR/registry.db) at registry %s's database, or restore a backup into an empty DATA_DIR", blobID, blobID)
+			return "", errs.Errorf(errs.Conflict, "package storage (DATA_DIR/packages, or S3_BUCKET with BLOB_STORE=s3) holds the archives of registry %s, but the database has no registry identity: "+
+				"it is a new or another registry's database. Point DATABASE_URL (or DATA_DIR/registry.db) at registry %s's database, or restore a backup into an empty DATA_DIR (and bucket)", blobID, blobID)
 		}
 		// Labelled storage without archives: nothing to lose, adopt it.
 		if dbID, err = s.store.InitRegistryID(ctx, blobID); err != nil {

@@ -46,6 +46,10 @@ type Options struct {
 	// temp folder is the leftover of an interrupted upload (the upload
 	// timeout: no upload writes for longer); an hour when zero.
 	StaleTempAge time.Duration
+	// RedirectDownloads sends downloads to a short-lived URL of the
+	// archive store (which must be a blob.Presigner) instead of streaming
+	// them through the registry.
+	RedirectDownloads bool
 	// ArchiveLimits bound what an archive may contain.
 	ArchiveLimits archive.Limits
 	// SessionTimeout is the lifetime of login tokens and web sessions.
@@ -108,6 +112,9 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Blobs == nil || o.Cache == nil || o.Counters == nil || o.Locker == nil ||
 		o.Limiter == nil || o.Hasher == nil || o.Signer == nil {
 		return nil, errors.New("registry: missing a required option")
+	}
+	if _, ok := o.Blobs.(blob.Presigner); o.RedirectDownloads && !ok {
+		return nil, errors.New("registry: download redirects need an archive store that presigns URLs (S3)")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

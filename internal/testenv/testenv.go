@@ -1,5 +1,6 @@
 // Package testenv gives tests the real engines started by scripts/test.sh:
-// PostgreSQL, Redis and the executables (git, nginx, chromium) they drive.
+// PostgreSQL, Redis, an S3 server and the executables (git, nginx,
+// chromium) they drive.
 //
 // On a developer machine a test whose engine is missing is skipped. When the
 // CI variable is set, a missing engine fails the test instead: CI must never

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dryad-lang/registry/internal/testenv"
@@ -115,5 +116,21 @@ func TestEventually(t *testing.T) {
 	})
 	if n != 3 {
 		t.Errorf("cond called %d times", n)
+	}
+}
+
+func TestNewS3Bucket(t *testing.T) {
+	a, b := testenv.NewS3Bucket(t), testenv.NewS3Bucket(t)
+	if a.Bucket == b.Bucket {
+		t.Fatalf("two calls returned the same bucket %s", a.Bucket)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := a.Client(t)
+	if _, err := c.PutObject(ctx, a.Bucket, "k", strings.NewReader("v"), 1, minio.PutObjectOptions{}); err != nil {
+		t.Fatalf("bucket not writable: %v", err)
+	}
+	if _, err := c.StatObject(ctx, b.Bucket, "k", minio.StatObjectOptions{}); err == nil {
+		t.Error("an object of one test's bucket is in another's")
 	}
 }

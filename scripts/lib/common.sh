@@ -61,3 +61,16 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# stop_pid PID ends a server this shell started: SIGTERM, up to 10 seconds
+# to exit, then SIGKILL; it returns once the process is gone.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || true
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}

@@ -64,13 +64,6 @@ start_redis() {
 # stop_redis stops the server start_redis started, if any, and waits for it.
 stop_redis() {
 	[[ -n $REDIS_PID ]] || return 0
-	kill -TERM "$REDIS_PID" 2>/dev/null || true
-	local i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$REDIS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$REDIS_PID" 2>/dev/null || true
-	wait "$REDIS_PID" 2>/dev/null || true
+	stop_pid "$REDIS_PID"
 	REDIS_PID=
 }

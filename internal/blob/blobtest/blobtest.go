@@ -69,6 +69,65 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 			t.Errorf("ReadAt = %q, %v", buf, err)
 		}
 	})
+	t.Run("SeekAndReadAt", func(t *testing.T) {
+		// What http.ServeContent does for a Range request, and what the
+		// archive readers do with ReadAt.
+		s := open(t)
+		data := strings.Repeat("0123456789", 30000)
+		sum := put(t, s, data)
+		f, err := s.Open(ctx, sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if end, err := f.Seek(0, io.SeekEnd); err != nil || end != int64(len(data)) {
+			t.Errorf("Seek(0, End) = %d, %v", end, err)
+		}
+		if n, err := f.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+			t.Errorf("Read at the end = %d, %v; want 0, EOF", n, err)
+		}
+		if _, err := f.Seek(123457, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1000)
+		if _, err := io.ReadFull(f, buf); err != nil || string(buf) != data[123457:124457] {
+			t.Errorf("read after Seek: %v", err)
+		}
+		if pos, _ := f.Seek(-457, io.SeekCurrent); pos != 124000 {
+			t.Errorf("Seek(-457, Current) = %d", pos)
+		}
+		if n, err := f.ReadAt(buf[:10], int64(len(data)-4)); n != 4 || err != io.EOF || string(buf[:4]) != "6789" {
+			t.Errorf("ReadAt over the end = %d, %v; want 4, EOF", n, err)
+		}
+		if n, err := f.ReadAt(buf[:10], int64(len(data))); n != 0 || err != io.EOF {
+			t.Errorf("ReadAt at the end = %d, %v; want 0, EOF", n, err)
+		}
+		f.Seek(0, io.SeekStart)
+		if all, err := io.ReadAll(f); err != nil || string(all) != data {
+			t.Errorf("ReadAll after rewinding: %d bytes, %v", len(all), err)
+		}
+	})
+	t.Run("CommitOnce", func(t *testing.T) {
+		s := open(t)
+		w, err := s.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "once")
+		sum, err := w.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Commit(ctx); err == nil {
+			t.Error("a second Commit succeeded")
+		}
+		if err := w.Cancel(); err != nil {
+			t.Errorf("Cancel after Commit = %v", err)
+		}
+		if size, err := s.Stat(ctx, sum); err != nil || size != 4 {
+			t.Errorf("Stat after Cancel = %d, %v", size, err)
+		}
+	})
 	t.Run("MissingAndInvalid", func(t *testing.T) {
 		s := open(t)
 		for _, sum := range []string{hexSum("absent"), "../../etc/passwd", "ABC", ""} {

@@ -14,11 +14,8 @@ package fs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -55,11 +52,11 @@ func (s *Store) TempDir() string { return filepath.Join(s.root, "tmp") }
 
 // Create starts a new blob in the temp folder.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
-	f, err := os.CreateTemp(s.TempDir(), "blob-*")
+	sp, err := blob.NewSpool(s.TempDir())
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "package storage is not writable")
 	}
-	return &writer{s: s, f: f, h: sha256.New()}, nil
+	return &writer{Spool: sp, s: s}, nil
 }
 
 // Open opens a stored blob.
@@ -153,26 +150,13 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 type writer struct {
-	s    *Store
-	f    *os.File
-	h    hash.Hash
-	n    int64
-	done bool
+	*blob.Spool
+	s *Store
 }
-
-func (w *writer) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	w.h.Write(p[:n])
-	w.n += int64(n)
-	return n, err
-}
-
-func (w *writer) Size() int64 { return w.n }
-
-func (w *writer) Sum() string { return hex.EncodeToString(w.h.Sum(nil)) }
 
 func (w *writer) Commit(ctx context.Context) (string, error) {
-	if w.done {
+	f := w.File
+	if w.Finished() {
 		return "", errors.New("blob writer already finished")
 	}
 	sum := w.Sum()
@@ -180,13 +164,13 @@ func (w *writer) Commit(ctx context.Context) (string, error) {
 		w.Cancel()
 		return "", errs.Wrap(errs.Unavailable, err, "storing the package archive failed")
 	}
-	if err := w.f.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := w.f.Chmod(0o640); err != nil {
+	if err := f.Chmod(0o640); err != nil {
 		return fail(err)
 	}
-	if err := w.f.Close(); err != nil {
+	if err := f.Close(); err != nil {
 		return fail(err)
 	}
 	dst := w.s.path(sum)
@@ -196,27 +180,18 @@ func (w *writer) Commit(ctx context.Context) (string, error) {
 	}
 	if _, err := os.Stat(dst); err == nil {
 		// Same bytes already stored: keep the existing file.
-		w.done = true
-		os.Remove(w.f.Name())
+		w.Done()
+		os.Remove(f.Name())
 		return sum, nil
 	}
-	if err := os.Rename(w.f.Name(), dst); err != nil {
+	if err := os.Rename(f.Name(), dst); err != nil {
 		return fail(err)
 	}
-	w.done = true
+	w.Done()
 	if err := syncDir(dir); err != nil {
 		return "", errs.Wrap(errs.Unavailable, err, "storing the package archive failed")
 	}
 	return sum, nil
-}
-
-func (w *writer) Cancel() error {
-	if w.done {
-		return nil
-	}
-	w.done = true
-	w.f.Close()
-	return os.Remove(w.f.Name())
 }
 
 func syncDir(dir string) error {
