@@ -53,10 +53,13 @@ func openGit(a *app) (*gitServer, error) {
 	}
 	g.repos = repos
 	g.handler = repos.Handler()
-	g.worker, err = gitrepo.NewWorker(repos, gitrepo.WorkerOptions{
+	opts := gitrepo.WorkerOptions{
 		Source: a.registry.Git(), Mirror: mirror, Domain: a.cfg.Domain, Wake: a.gitWake, Logger: a.log,
-	})
-	if err != nil {
+	}
+	if a.cfg.GitPerInstance {
+		opts.Changes = a.registry.Git()
+	}
+	if g.worker, err = gitrepo.NewWorker(repos, opts); err != nil {
 		return nil, err
 	}
 	g.check = api.Check{Name: "git", Run: repos.Check,

@@ -59,11 +59,12 @@ type Config struct {
 	BlobStore string
 	S3        S3
 
-	GitDir       string
-	GitMirrorURL string
-	GiteaURL     string
-	GiteaToken   string
-	GiteaOrg     string
+	GitDir         string
+	GitPerInstance bool
+	GitMirrorURL   string
+	GiteaURL       string
+	GiteaToken     string
+	GiteaOrg       string
 
 	InstallRateLimit float64
 	APIRateLimit     float64

@@ -57,6 +57,7 @@ func (c *Config) Effective() [][2]string {
 		"S3_FORCE_PATH_STYLE":   strconv.FormatBool(c.S3.ForcePathStyle),
 		"S3_REDIRECT_DOWNLOADS": strconv.FormatBool(c.S3.RedirectDownloads),
 		"GIT_DIR":               c.GitDir,
+		"GIT_PER_INSTANCE":      strconv.FormatBool(c.GitPerInstance),
 		"GIT_MIRROR_URL":        MaskURL(c.GitMirrorURL),
 		"GITEA_URL":             c.GiteaURL,
 		"GITEA_TOKEN":           mask(c.GiteaToken),

@@ -138,6 +138,8 @@ var vars = []variable{
 		set: func(c *Config, v string) (err error) { c.S3.RedirectDownloads, err = parseBool(v); return }},
 	{name: "GIT_DIR", doc: "folder of the packages' git repositories; empty: DATA_DIR/git",
 		set: func(c *Config, v string) error { c.GitDir = v; return nil }},
+	{name: "GIT_PER_INSTANCE", def: "false", doc: "true: every instance keeps its own repositories in its GIT_DIR, following the database's record of changes (instances that share no filesystem); false: one GIT_DIR shared by every instance",
+		set: func(c *Config, v string) (err error) { c.GitPerInstance, err = parseBool(v); return }},
 	{name: "GIT_MIRROR_URL", secret: true, doc: "push every package repository to this URL template: {name} is the package, ${GITEA_TOKEN} (or ${GITEA_URL}, ${GITEA_ORG}, ${DOMAIN}) that setting",
 		set: func(c *Config, v string) error { c.GitMirrorURL = v; return nil }},
 	{name: "GITEA_URL", doc: "Gitea or Forgejo base URL; missing mirror repositories are created through its API",

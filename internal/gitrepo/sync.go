@@ -69,6 +69,12 @@ type WorkerOptions struct {
 	// Concurrency is how many jobs (of different packages) run at once
 	// (default 2), so that a slow mirror does not hold up other packages.
 	Concurrency int
+
+	// Changes, when set, says that this instance's repositories are its
+	// own (instances share no git folder): besides the queue, the worker
+	// follows every change the registry records, polling every Poll, and
+	// catches up with the registry at its first start.
+	Changes Changes
 }
 
 // Worker applies the registry's durable git jobs (registry.GitJob) to the
@@ -135,6 +141,9 @@ func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range w.opts.Concurrency {
 		wg.Go(func() { w.loop(ctx) })
+	}
+	if w.opts.Changes != nil {
+		wg.Go(func() { w.follow(ctx) })
 	}
 	wg.Wait()
 }
@@ -339,11 +348,17 @@ func (w *Worker) commit(ctx context.Context, repos *Repos, pk *registry.GitPacka
 		return "", err
 	}
 	if again != parent {
-		return "", errs.Errorf(errs.Conflict,
-			"%s %s was recorded as commit %s but its archive now gives %s (was DOMAIN changed?); run `dryad-registry git rebuild %s`",
-			pk.Name, p.Version, parent, again, pk.Name)
+		return "", notAsRecorded(pk, p, again)
 	}
 	return w.commitVersion(ctx, repos, pk, v, parent)
+}
+
+// notAsRecorded is the error of a version whose commit, made again from
+// its archive, differs from the one recorded.
+func notAsRecorded(pk *registry.GitPackage, v *registry.GitVersion, made string) error {
+	return errs.Errorf(errs.Conflict,
+		"%s %s was recorded as commit %s but its archive now gives %s (was DOMAIN changed?); run `dryad-registry git rebuild %s`",
+		pk.Name, v.Version, v.Commit, made, pk.Name)
 }
 
 // commitVersion writes one version's commit and tag on parent in repos.
@@ -379,11 +394,27 @@ func (w *Worker) record(ctx context.Context, pk *registry.GitPackage, v *registr
 
 // setMain points main of the package's repository in repos at the commit
 // of the version mainOf picks, once that version has one (otherwise its own
-// commit job moves main later).
+// commit job moves main later). A recorded commit missing from the
+// repository (another instance made it; this one's repositories are its
+// own, or were lost) is made first, with its ancestors: commits are
+// deterministic, so it gets the recorded id.
 func (w *Worker) setMain(ctx context.Context, repos *Repos, pk *registry.GitPackage, vs []registry.GitVersion) error {
 	v := mainOf(pk, vs)
 	if v == nil || v.Commit == "" {
 		return nil
+	}
+	ok, err := repos.hasCommit(ctx, pk.Name, v.Commit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		made, err := w.commit(ctx, repos, pk, vs, indexOf(vs, v.Version), func(p *registry.GitVersion) string { return p.Commit })
+		if err != nil {
+			return err
+		}
+		if made != v.Commit {
+			return notAsRecorded(pk, v, made)
+		}
 	}
 	return repos.SetMain(ctx, pk.Name, v.Commit)
 }

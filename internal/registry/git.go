@@ -9,6 +9,7 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
+	"github.com/dryad-lang/registry/internal/tlog"
 )
 
 // The git worker keeps every package's repository a function of the
@@ -225,4 +226,58 @@ func (g *Git) PackageNames(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	return names, err
+}
+
+// GitChange is one change to a package's versions, in the order the
+// transparency log recorded it: what an instance keeping its own git
+// repositories (no shared GIT_DIR) replays to bring them up to date, since
+// the queue's jobs run on one instance only.
+type GitChange struct {
+	// Index is the change's log record; reading on from Index+1 gives the
+	// changes after it.
+	Index int64
+	// Package is the normalised package name.
+	Package string
+	// Kind is the git job the change calls for: GitCommit (a publish),
+	// GitSetMain (a yank or unyank) or GitDeleteTag (a delete).
+	Kind    string
+	Version string
+}
+
+// Changes returns the version changes recorded in the log from index from
+// on, reading at most limit records (owner changes are read and skipped),
+// and the index to read from next.
+func (g *Git) Changes(ctx context.Context, from int64, limit int) ([]GitChange, int64, error) {
+	recs, err := g.s.store.LogRecords(ctx, from, from+int64(limit))
+	if err != nil {
+		return nil, from, err
+	}
+	var out []GitChange
+	next := from
+	for i := range recs {
+		e, err := logEntry(&recs[i])
+		if err != nil {
+			return nil, from, err
+		}
+		next = e.Index + 1
+		kind := ""
+		switch e.Record.Kind {
+		case tlog.Publish:
+			kind = GitCommit
+		case tlog.Yank, tlog.Unyank:
+			kind = GitSetMain
+		case tlog.Delete:
+			kind = GitDeleteTag
+		default:
+			continue
+		}
+		out = append(out, GitChange{Index: e.Index, Package: e.Record.Package, Kind: kind, Version: e.Record.Version})
+	}
+	return out, next, nil
+}
+
+// ChangesEnd is the index the next change will be recorded at: where an
+// instance whose repositories are up to date now starts reading.
+func (g *Git) ChangesEnd(ctx context.Context) (int64, error) {
+	return g.s.store.LogSize(ctx)
 }
