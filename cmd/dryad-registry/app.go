@@ -69,6 +69,13 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	if generated {
 		log.Warn("no JWT_SECRET configured: generated one in DATA_DIR/jwt_secret; set JWT_SECRET to share it between instances")
 	}
+	if cfg.GitPerInstance {
+		for _, name := range []string{"JWT_SECRET", "LOG_SIGNING_KEY"} {
+			if _, set := cfg.Sources[name]; !set {
+				log.Warn("GIT_PER_INSTANCE=true: instances sharing no folder must be given the same " + name + " in their settings; this one reads its own from DATA_DIR")
+			}
+		}
+	}
 	if generated, err = cfg.EnsureLogSigningKey(); err != nil {
 		return nil, fmt.Errorf("log signing key: %v", err)
 	}
