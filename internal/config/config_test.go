@@ -30,7 +30,7 @@ func TestDefaults(t *testing.T) {
 
 func TestPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	env := "# comment\nPORT=5000\nHOST=0.0.0.0\nexport LOG_LEVEL=debug\nREGISTRY_NAME=\"My \\\"Reg\\\"\"\nDOMAIN='a b # c'\nLOG_FORMAT=json # trailing\nSMTP_HOST=mail\nBACKUP_RETENTION_DAYS=7\nWHATEVER=1\n"
+	env := "# comment\nPORT=5000\nHOST=0.0.0.0\nexport LOG_LEVEL=debug\nREGISTRY_NAME=\"My \\\"Reg\\\"\"\nREGISTRY_DESCRIPTION='a b # c'\nLOG_FORMAT=json # trailing\nSMTP_HOST=mail\nBACKUP_RETENTION_DAYS=7\nWHATEVER=1\n"
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(env), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +51,8 @@ func TestPrecedence(t *testing.T) {
 	if c.LogLevel.String() != "DEBUG" || c.LogFormat != "json" {
 		t.Errorf(".env values: %v %q", c.LogLevel, c.LogFormat)
 	}
-	if c.RegistryName != `My "Reg"` || c.Domain != "a b # c" {
-		t.Errorf("quoting: %q %q", c.RegistryName, c.Domain)
+	if c.RegistryName != `My "Reg"` || c.RegistryDescription != "a b # c" {
+		t.Errorf("quoting: %q %q", c.RegistryName, c.RegistryDescription)
 	}
 	if strings.Join(c.Ignored, ",") != "SMTP_HOST,BACKUP_RETENTION_DAYS" && strings.Join(c.Ignored, ",") != "BACKUP_RETENTION_DAYS,SMTP_HOST" {
 		t.Errorf("ignored = %v", c.Ignored)

@@ -30,7 +30,15 @@ var vars = []variable{
 	{name: "DATA_DIR", def: "./data", doc: "folder for the SQLite database, package archives (with BLOB_STORE=fs; uploads in progress either way), git repositories and the generated JWT secret",
 		set: func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{name: "DOMAIN", doc: "public host name of the registry (used by the nginx template and in emails of git commits)",
-		set: func(c *Config, v string) error { c.Domain = v; return nil }},
+		set: func(c *Config, v string) error {
+			// It names git commit emails ({username}@users.noreply.DOMAIN)
+			// and the transparency log's key: a host name, nothing else.
+			if strings.ContainsAny(v, "<>@+/ \t\r\n\x00") {
+				return fmt.Errorf("a host name such as registry.example.org")
+			}
+			c.Domain = v
+			return nil
+		}},
 	{name: "PUBLIC_URL", doc: "base of absolute URLs such as download_url (https://registry.example.org); empty: derived from each request",
 		set: setPublicURL},
 	{name: "REGISTRY_NAME", def: "Dryad Registry", doc: "name shown in the web interface",
