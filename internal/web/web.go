@@ -154,6 +154,8 @@ func (w *Web) Routes() []httpx.Route {
 		page("GET /users/{username}", w.user),
 		page("GET /docs/api", w.apiReferencePage),
 		page("GET /log", w.logPage),
+		page("GET /badge/{file}", w.badgeVersion),
+		page("GET /badge/{name}/downloads.svg", w.badgeDownloads),
 
 		page("GET /login", w.loginForm),
 		w.route("POST /login", form, httpx.DeadlineDefault, w.login),
