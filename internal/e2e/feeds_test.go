@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+	"time"
 )
 
 // svgDoc is what the badge tests read of a badge.
@@ -88,5 +89,130 @@ func TestWebBadges(t *testing.T) {
 	want := "[![dryad](" + r.URL + "/badge/badged.svg)](" + r.URL + "/packages/badged)"
 	if !strings.Contains(page, want) {
 		t.Errorf("package page lacks the badge snippet %q", want)
+	}
+}
+
+// atom is what the feed tests read of an Atom 1.0 document.
+type atom struct {
+	XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string   `xml:"id"`
+	Title   string   `xml:"title"`
+	Updated string   `xml:"updated"`
+	Links   []struct {
+		Rel  string `xml:"rel,attr"`
+		Type string `xml:"type,attr"`
+		Href string `xml:"href,attr"`
+	} `xml:"link"`
+	Entries []struct {
+		ID        string `xml:"id"`
+		Title     string `xml:"title"`
+		Updated   string `xml:"updated"`
+		Published string `xml:"published"`
+		Link      struct {
+			Rel  string `xml:"rel,attr"`
+			Href string `xml:"href,attr"`
+		} `xml:"link"`
+		Author  string `xml:"author>name"`
+		Summary string `xml:"summary"`
+	} `xml:"entry"`
+}
+
+func getFeed(t *testing.T, c *webClient, path string) atom {
+	t.Helper()
+	res := c.get(path)
+	if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/atom+xml") {
+		t.Fatalf("%s: %d %s\n%s", path, res.Status, res.Header.Get("Content-Type"), res.Body)
+	}
+	var f atom
+	if err := xml.Unmarshal(res.Body, &f); err != nil {
+		t.Fatalf("%s: not Atom: %v\n%s", path, err, res.Body)
+	}
+	if f.ID == "" || f.Title == "" {
+		t.Errorf("%s: no id or title: %+v", path, f)
+	}
+	if _, err := time.Parse(time.RFC3339, f.Updated); err != nil {
+		t.Errorf("%s: updated %q: %v", path, f.Updated, err)
+	}
+	self := false
+	for _, l := range f.Links {
+		self = self || (l.Rel == "self" && l.Href == c.r.URL+path)
+	}
+	if !self {
+		t.Errorf("%s: no self link to %s: %+v", path, c.r.URL+path, f.Links)
+	}
+	for _, e := range f.Entries {
+		if e.ID == "" || e.Title == "" || e.Author == "" || e.Link.Href == "" {
+			t.Errorf("%s: incomplete entry %+v", path, e)
+		}
+		if _, err := time.Parse(time.RFC3339, e.Updated); err != nil {
+			t.Errorf("%s: entry %s updated %q: %v", path, e.Title, e.Updated, err)
+		}
+	}
+	return f
+}
+
+// TestWebFeeds reads the Atom feeds of new versions, the registry's and a
+// package's, as a feed reader does: newest first, escaped, linking to the
+// version pages, and announced in the pages' heads.
+func TestWebFeeds(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("alice")
+	bob := r.signUp("bob")
+	const tricky = `Fast <b>trees</b> & "forests" ]]> <!-- -->`
+	published := []struct {
+		name, version, token string
+	}{{"oak_tree", "1.0.0", tok}, {"birch", "0.1.0", bob}, {"oak_tree", "0.9.0", tok}, {"oak_tree", "1.1.0", tok}}
+	for _, p := range published {
+		r.expect(201, "POST", "/api/upload", p.token, pkg{name: p.name, version: p.version,
+			fields: map[string]any{"description": tricky + " " + p.version}}.archive(t), "Content-Type", "application/gzip")
+		time.Sleep(1100 * time.Millisecond) // distinct seconds in the feed
+	}
+	r.expect(200, "DELETE", "/api/packages/birch/versions/0.1.0", bob, nil)
+	c := newWebClient(t, r)
+
+	f := getFeed(t, c, "/feed.xml")
+	var titles []string
+	for _, e := range f.Entries {
+		titles = append(titles, e.Title)
+	}
+	if got, want := strings.Join(titles, ", "), "oak_tree 1.1.0, oak_tree 0.9.0, oak_tree 1.0.0"; got != want {
+		t.Errorf("registry feed: entries %q, want %q", got, want)
+	}
+	if len(f.Entries) == 3 {
+		e := f.Entries[0]
+		if e.Summary != tricky+" 1.1.0" || e.Author != "alice" || e.Link.Href != r.URL+"/packages/oak_tree/1.1.0" || e.ID != e.Link.Href {
+			t.Errorf("registry feed: first entry %+v", e)
+		}
+		if f.Updated != e.Updated || e.Updated <= f.Entries[1].Updated {
+			t.Errorf("registry feed updated %s, entries %s and %s", f.Updated, e.Updated, f.Entries[1].Updated)
+		}
+	}
+
+	f = getFeed(t, c, "/packages/oak_tree/feed.xml")
+	titles = nil
+	for _, e := range f.Entries {
+		titles = append(titles, e.Title)
+	}
+	if got, want := strings.Join(titles, ", "), "oak_tree 1.1.0, oak_tree 0.9.0, oak_tree 1.0.0"; got != want {
+		t.Errorf("package feed: entries %q, want %q", got, want)
+	}
+	if f = getFeed(t, c, "/packages/birch/feed.xml"); len(f.Entries) != 0 {
+		t.Errorf("feed of a package whose only version was deleted: %+v", f.Entries)
+	}
+	if res := c.get("/packages/nothing/feed.xml"); res.Status != 404 {
+		t.Errorf("feed of an unknown package: %d", res.Status)
+	}
+
+	page := c.page(200, "/packages/oak_tree")
+	for _, want := range []string{
+		`<link rel="alternate" type="application/atom+xml" title="Dryad Registry: new versions" href="/feed.xml">`,
+		`<link rel="alternate" type="application/atom+xml" title="New versions of this package" href="/packages/oak_tree/feed.xml">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("package page lacks %s", want)
+		}
+	}
+	if home := c.page(200, "/"); !strings.Contains(home, `type="application/atom+xml"`) || strings.Contains(home, "/packages/oak_tree/feed.xml") {
+		t.Error("home page: wrong feed links")
 	}
 }

@@ -53,6 +53,9 @@ type meta struct {
 	Query string
 	// NoIndex asks search engines not to index the page.
 	NoIndex bool
+	// Feed is the address of the page's own Atom feed, if it has one
+	// beside the registry's.
+	Feed string
 	// NoHeaderSearch hides the header's search box (on pages that have
 	// their own).
 	NoHeaderSearch bool

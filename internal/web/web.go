@@ -55,6 +55,8 @@ type Registry interface {
 	LogKey() string
 	LogCheckpoint(ctx context.Context) ([]byte, tlog.Tree, error)
 	VersionLog(ctx context.Context, name, version string) ([]registry.LogEntry, error)
+	RecentVersions(ctx context.Context, limit int) ([]registry.Version, error)
+	PackageFeed(ctx context.Context, name string) (*registry.Package, error)
 
 	// Changes.
 	Publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*registry.Published, error)
@@ -154,6 +156,8 @@ func (w *Web) Routes() []httpx.Route {
 		page("GET /users/{username}", w.user),
 		page("GET /docs/api", w.apiReferencePage),
 		page("GET /log", w.logPage),
+		page("GET /feed.xml", w.registryFeed),
+		page("GET /packages/{name}/feed.xml", w.packageFeed),
 		page("GET /badge/{file}", w.badgeVersion),
 		page("GET /badge/{name}/downloads.svg", w.badgeDownloads),
 
