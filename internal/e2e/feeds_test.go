@@ -216,3 +216,82 @@ func TestWebFeeds(t *testing.T) {
 		t.Error("home page: wrong feed links")
 	}
 }
+
+// TestWebSharing checks what search engines and link previews read:
+// OpenGraph and Twitter card tags, canonical links, robots.txt and
+// sitemap.xml, all with the configured public URL.
+func TestWebSharing(t *testing.T) {
+	const public = "https://registry.example.org"
+	r := startRegistry(t, regOptions{Env: map[string]string{"PUBLIC_URL": public + "/"}})
+	tok := r.signUp("alice")
+	for _, p := range []pkg{
+		{name: "share_me", version: "1.0.0", fields: map[string]any{"description": `Trees & "leaves" <b>`}},
+		{name: "also", version: "0.1.0"},
+	} {
+		r.expect(201, "POST", "/api/upload", tok, p.archive(t), "Content-Type", "application/gzip")
+	}
+	c := newWebClient(t, r)
+
+	page := c.page(200, "/packages/share_me")
+	for _, want := range []string{
+		`<link rel="canonical" href="` + public + `/packages/share_me">`,
+		`<meta property="og:title" content="share_me">`,
+		`<meta property="og:description" content="Trees &amp; &#34;leaves&#34; &lt;b&gt;">`,
+		`<meta property="og:url" content="` + public + `/packages/share_me">`,
+		`<meta property="og:type" content="website">`,
+		`<meta name="twitter:card" content="summary">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("package page lacks %s", want)
+		}
+	}
+	if page := c.page(200, "/packages/share_me/1.0.0"); !strings.Contains(page, `<link rel="canonical" href="`+public+`/packages/share_me/1.0.0">`) ||
+		!strings.Contains(page, `<meta property="og:title" content="share_me 1.0.0">`) {
+		t.Error("version page: wrong canonical link or og:title")
+	}
+	for _, path := range []string{"/", "/search?q=tree", "/login", "/users/alice", "/docs/api"} {
+		want := `<link rel="canonical" href="` + public + strings.SplitN(path, "?", 2)[0] + `">`
+		if page := c.page(200, path); !strings.Contains(page, want) {
+			t.Errorf("%s lacks %s", path, want)
+		}
+	}
+
+	res := c.get("/robots.txt")
+	robots := string(res.Body)
+	if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("robots.txt: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"User-agent: *\n", "Allow: /\n", "Disallow: /api/\n", "Disallow: /dashboard\n", "Disallow: /admin\n",
+		"Sitemap: " + public + "/sitemap.xml\n"} {
+		if !strings.Contains(robots, want) {
+			t.Errorf("robots.txt lacks %q:\n%s", want, robots)
+		}
+	}
+
+	res = c.get("/sitemap.xml")
+	if res.Status != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/xml") {
+		t.Fatalf("sitemap.xml: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+	var sm struct {
+		XMLName xml.Name `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
+		URLs    []struct {
+			Loc     string `xml:"loc"`
+			LastMod string `xml:"lastmod"`
+		} `xml:"url"`
+	}
+	if err := xml.Unmarshal(res.Body, &sm); err != nil {
+		t.Fatalf("sitemap.xml: %v\n%s", err, res.Body)
+	}
+	var locs []string
+	for _, u := range sm.URLs {
+		locs = append(locs, u.Loc)
+		if u.Loc != public+"/" {
+			if _, err := time.Parse(time.RFC3339, u.LastMod); err != nil {
+				t.Errorf("sitemap: %s lastmod %q", u.Loc, u.LastMod)
+			}
+		}
+	}
+	if got, want := strings.Join(locs, " "), public+"/ "+public+"/packages/also "+public+"/packages/share_me"; got != want {
+		t.Errorf("sitemap: %s, want %s", got, want)
+	}
+}

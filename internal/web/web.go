@@ -157,6 +157,8 @@ func (w *Web) Routes() []httpx.Route {
 		page("GET /docs/api", w.apiReferencePage),
 		page("GET /log", w.logPage),
 		page("GET /feed.xml", w.registryFeed),
+		page("GET /robots.txt", w.robots),
+		page("GET /sitemap.xml", w.sitemap),
 		page("GET /packages/{name}/feed.xml", w.packageFeed),
 		page("GET /badge/{file}", w.badgeVersion),
 		page("GET /badge/{name}/downloads.svg", w.badgeDownloads),
