@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/xml"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,40 @@ func TestWebSharing(t *testing.T) {
 	}
 	if got, want := strings.Join(locs, " "), public+"/ "+public+"/packages/also "+public+"/packages/share_me"; got != want {
 		t.Errorf("sitemap: %s, want %s", got, want)
+	}
+}
+
+// TestWebMethodNotAllowed checks that a page asked with a method it does
+// not take answers 405 with an Allow header, as a page, and that a path
+// with no page at all still answers 404.
+func TestWebMethodNotAllowed(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("alice")
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "methods", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	c := newWebClient(t, r)
+	for _, tt := range []struct {
+		method, path, allow string
+		status              int
+	}{
+		{"POST", "/", "GET, HEAD", 405},
+		{"DELETE", "/search", "GET, HEAD", 405},
+		{"PUT", "/login", "GET, HEAD, POST", 405},
+		{"POST", "/packages/methods", "GET, HEAD", 405},
+		{"POST", "/packages/methods/1.0.0", "GET, HEAD", 405},
+		{"DELETE", "/feed.xml", "GET, HEAD", 405},
+		{"POST", "/no/such/page", "", 404},
+		{"GET", "/no/such/page", "", 404},
+	} {
+		req, _ := http.NewRequest(tt.method, r.URL+tt.path, nil)
+		res := c.send(req)
+		if res.Status != tt.status || res.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, %q", tt.method, tt.path, res.Status, res.Header.Get("Allow"), tt.status, tt.allow)
+		}
+		if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s %s: %s, want a page", tt.method, tt.path, res.Header.Get("Content-Type"))
+		}
+		if tt.status == 405 && !strings.Contains(string(res.Body), "Method not allowed") {
+			t.Errorf("%s %s: the page does not say the method is not allowed", tt.method, tt.path)
+		}
 	}
 }

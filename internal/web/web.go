@@ -189,7 +189,13 @@ func (w *Web) Routes() []httpx.Route {
 
 		{Pattern: "GET /static/{hash}/{file}", Handler: securityHeaders(http.HandlerFunc(w.static))},
 		// Everything no other route claims is a page that does not exist.
+		// A path that exists for other methods answers 405 (the server
+		// finds which: see httpx.Allowed).
 		page("/", func(rw http.ResponseWriter, r *http.Request) error {
+			if allowed := httpx.Allowed(r.Context()); len(allowed) > 0 {
+				rw.Header().Set("Allow", strings.Join(allowed, ", "))
+				return errs.Errorf(errs.MethodNotAllowed, "%s %s is not something this page does; it takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+			}
 			return errs.Errorf(errs.NotFound, "there is no page at %s", r.URL.Path)
 		}),
 	}
@@ -279,16 +285,17 @@ func (w *Web) WriteError(rw http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := kind.Status()
 	heading := map[errs.Kind]string{
-		errs.NotFound:        "Page not found",
-		errs.Gone:            "Deleted",
-		errs.Forbidden:       "Not allowed",
-		errs.Unauthenticated: "Sign in required",
-		errs.Invalid:         "Bad request",
-		errs.TooLarge:        "Too large",
-		errs.RateLimited:     "Slow down",
-		errs.Unavailable:     "Temporarily unavailable",
-		errs.Conflict:        "Conflict",
-		errs.Unprocessable:   "Cannot do that",
+		errs.NotFound:         "Page not found",
+		errs.Gone:             "Deleted",
+		errs.Forbidden:        "Not allowed",
+		errs.Unauthenticated:  "Sign in required",
+		errs.Invalid:          "Bad request",
+		errs.TooLarge:         "Too large",
+		errs.RateLimited:      "Slow down",
+		errs.Unavailable:      "Temporarily unavailable",
+		errs.Conflict:         "Conflict",
+		errs.Unprocessable:    "Cannot do that",
+		errs.MethodNotAllowed: "Method not allowed",
 	}[kind]
 	if heading == "" {
 		heading = "Something went wrong"
