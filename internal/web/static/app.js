@@ -61,6 +61,21 @@
     });
   }
 
+  // "/" focuses the page's search box (its own, else the header's), as on
+  // most code sites, unless the visitor is typing in a field already.
+  function initSearchShortcut() {
+    document.addEventListener('keydown', function (e) {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+      var t = e.target;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      var box = document.querySelector('#q, #search-q, #site_q');
+      if (!box) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+    });
+  }
+
   function formatBytes(n) {
     if (n < 1024) return n + ' B';
     var units = ['KB', 'MB', 'GB'];
@@ -224,6 +239,7 @@
 
   initCopy();
   initAutosubmit();
+  initSearchShortcut();
   var upload = document.getElementById('upload-form');
   if (upload) initUpload(upload);
 })();
