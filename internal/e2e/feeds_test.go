@@ -331,3 +331,34 @@ func TestWebMethodNotAllowed(t *testing.T) {
 		}
 	}
 }
+
+// TestWebDates checks that relative dates are computed from the real time
+// of the instants they stand for: a version published three days ago
+// reads "3 days ago" everywhere, beside its absolute date, and every
+// relative date carries its instant for the script to keep it true.
+func TestWebDates(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("alice")
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "aged", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	then := time.Now().UTC().Add(-75 * time.Hour).Truncate(time.Second)
+	db := openStore(t, r.Config).WriteDB()
+	for _, q := range []string{`UPDATE versions SET published_at = $1`, `UPDATE packages SET updated_at = $1`} {
+		if _, err := db.Exec(q, then); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newWebClient(t, r)
+	stamp := `<time datetime="` + then.Format(time.RFC3339) + `" title="` + then.Format("2006-01-02 15:04:05 UTC") + `" data-ago>3 days ago</time>`
+	for _, path := range []string{"/packages/aged", "/", "/search?q=aged", "/users/alice"} {
+		page := c.page(200, path)
+		if !strings.Contains(page, stamp) {
+			t.Errorf("%s lacks %s", path, stamp)
+		}
+		if strings.Contains(page, "just now") {
+			t.Errorf("%s says \"just now\" of something three days old", path)
+		}
+	}
+	if page := c.page(200, "/packages/aged"); !strings.Contains(page, ">"+then.Format("Jan 2, 2006")+"</time>") {
+		t.Errorf("the package page lacks the absolute date %s", then.Format("Jan 2, 2006"))
+	}
+}

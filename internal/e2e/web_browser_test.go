@@ -460,6 +460,17 @@ func TestBrowser(t *testing.T) {
 		t.Error("/ does not focus the header's search box")
 	}
 	b.do("blur again", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
+	// A page shown again long after it was rendered corrects its
+	// relative dates from the real clock.
+	if !b.eval("refresh a stale relative date", `(() => {
+		const el = document.querySelector('.pkg-byline time[data-ago]');
+		el.setAttribute('datetime', new Date(Date.now() - 3 * 86400e3 - 5000).toISOString());
+		el.textContent = 'just now';
+		window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+		return el.textContent === '3 days ago';
+	})()`) {
+		t.Error("a relative date is not rewritten from the real clock when the page is shown again")
+	}
 
 	// Drag and drop: a file dropped on the zone is checked before sending
 	// (too large here), and the server's refusal of a republish is shown

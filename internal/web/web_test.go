@@ -89,6 +89,8 @@ func TestFormat(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		10 * time.Second: "just now", 5 * time.Minute: "5 minutes ago", time.Hour: "1 hour ago",
 		3 * 24 * time.Hour: "3 days ago", 60 * 24 * time.Hour: "2 months ago", 400 * 24 * time.Hour: "Mar 27, 2025",
+		// A clock a little ahead is "just now"; a date in the future is a date.
+		-30 * time.Second: "just now", -3 * 24 * time.Hour: "May 4, 2026",
 	} {
 		if got := ago(now.Add(-d), now); got != want {
 			t.Errorf("ago(%v) = %q, want %q", d, got, want)
