@@ -74,7 +74,9 @@ func (w *Web) serveBadge(rw http.ResponseWriter, r *http.Request, name string, f
 	// An SVG opened on its own is a document: it may run nothing.
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	p, err := w.reg.Package(r.Context(), name)
+	// The package page's model: cached, so a popular README's badge
+	// costs no query.
+	p, err := w.packagePageView(r.Context(), name, "")
 	if err != nil {
 		kind := errs.KindOf(err)
 		if kind != errs.NotFound && kind != errs.Gone {
@@ -94,7 +96,7 @@ func (w *Web) serveBadge(rw http.ResponseWriter, r *http.Request, name string, f
 		return
 	}
 	var b badge
-	fill(&b, p.Latest, p.Downloads)
+	fill(&b, p.Latest, p.Downloads.Total)
 	svg := drawBadge(b)
 	sum := sha256.Sum256(svg)
 	h.Set("ETag", strconv.Quote(hex.EncodeToString(sum[:12])))
