@@ -301,6 +301,10 @@ func showcase(t *testing.T, r *testRegistry) {
 	}
 }
 
+// pressSlash presses "/" where the page has focus, in JavaScript, and is
+// true when the page's script took the key (cancelled its keydown).
+const pressSlash = `!document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true, cancelable: true}))`
+
 // TestBrowser drives the web interface in Chromium as a person would:
 // register, sign out and in, create a token and copy it, upload a package
 // through the upload page and watch the progress bar finish, find the
@@ -320,6 +324,13 @@ func TestBrowser(t *testing.T) {
 	b.do("press Tab", chromedp.KeyEvent("\t"))
 	if !b.eval("focus the skip link", `document.activeElement.classList.contains('skip-link') && document.activeElement.getBoundingClientRect().top >= 0`) {
 		t.Error("the first Tab does not reach a visible skip link")
+	}
+	b.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
+	// "/" focuses the search box, and types nothing into it: the
+	// keydown is cancelled (pressing the key through the DevTools
+	// protocol would still send its character, which a browser does not).
+	if !b.eval("press / on the home page", pressSlash+` && document.activeElement.id === 'q'`) {
+		t.Error("/ does not focus the home page's search box, or types into it")
 	}
 	b.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
 	b.screenshot("home")
@@ -432,6 +443,34 @@ func TestBrowser(t *testing.T) {
 	b.expectText("article.markdown strong", "well tested")
 	b.expectText("#pkg_install", "oak install acorn")
 	b.expectText("#pkg_clone", r.URL+"/git/acorn.git")
+	// What a link preview and a feed reader find in the head, and the
+	// badge the README snippet embeds, drawn.
+	if !b.eval("share tags", `document.querySelector('meta[property="og:title"]').content === 'acorn' &&
+		document.querySelector('meta[property="og:description"]').content === 'Tiny seeds of reusable Dryad code' &&
+		document.querySelector('meta[name="twitter:card"]').content === 'summary' &&
+		document.querySelector('link[rel=canonical]').href === location.origin + '/packages/acorn' &&
+		document.querySelector('link[rel=alternate][href="/packages/acorn/feed.xml"]') !== null`) {
+		t.Error("the package page lacks its OpenGraph, Twitter card, canonical or feed tags")
+	}
+	value(b, "wait for the badge", chromedp.Poll[bool](`(i => i && i.complete && i.naturalWidth > 40)(document.querySelector('img[src="/badge/acorn.svg"]'))`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	b.expectText("#pkg_badge", "/badge/acorn.svg")
+	// On a page without its own search box, "/" focuses the header's.
+	if !b.eval("press / on a package page", pressSlash+` && document.activeElement.id === 'site_q'`) {
+		t.Error("/ does not focus the header's search box")
+	}
+	b.do("blur again", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
+	// A page shown again long after it was rendered corrects its
+	// relative dates from the real clock.
+	if !b.eval("refresh a stale relative date", `(() => {
+		const el = document.querySelector('.pkg-byline time[data-ago]');
+		el.setAttribute('datetime', new Date(Date.now() - 3 * 86400e3 - 5000).toISOString());
+		el.textContent = 'just now';
+		window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+		return el.textContent === '3 days ago';
+	})()`) {
+		t.Error("a relative date is not rewritten from the real clock when the page is shown again")
+	}
 
 	// Drag and drop: a file dropped on the zone is checked before sending
 	// (too large here), and the server's refusal of a republish is shown

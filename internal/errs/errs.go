@@ -21,36 +21,38 @@ type Kind int
 
 // The kinds, each documented with its HTTP status.
 const (
-	Internal        Kind = iota // 500: a bug or an unexpected failure; details are logged, not shown
-	Invalid                     // 400: the request is malformed or a value breaks a syntax rule
-	Unauthenticated             // 401: no credentials, or credentials that are not valid
-	Forbidden                   // 403: valid credentials without the right to do this
-	NotFound                    // 404: no such thing
-	Conflict                    // 409: the request collides with existing state
-	Gone                        // 410: it existed and was deleted
-	TooLarge                    // 413: a body or archive over a size limit
-	Unprocessable               // 422: well-formed, but breaks a semantic rule
-	RateLimited                 // 429: too many requests; see RetryAfter
-	Unavailable                 // 503: a dependency (database, cache, disk) is down
-	StorageFull                 // 507: a disk (or quota) the registry writes to is full
+	Internal         Kind = iota // 500: a bug or an unexpected failure; details are logged, not shown
+	Invalid                      // 400: the request is malformed or a value breaks a syntax rule
+	Unauthenticated              // 401: no credentials, or credentials that are not valid
+	Forbidden                    // 403: valid credentials without the right to do this
+	NotFound                     // 404: no such thing
+	Conflict                     // 409: the request collides with existing state
+	Gone                         // 410: it existed and was deleted
+	TooLarge                     // 413: a body or archive over a size limit
+	Unprocessable                // 422: well-formed, but breaks a semantic rule
+	RateLimited                  // 429: too many requests; see RetryAfter
+	Unavailable                  // 503: a dependency (database, cache, disk) is down
+	StorageFull                  // 507: a disk (or quota) the registry writes to is full
+	MethodNotAllowed             // 405: the path exists, but not for this method; see httpx.Allowed
 )
 
 var kindInfo = [...]struct {
 	code   string
 	status int
 }{
-	Internal:        {"internal", http.StatusInternalServerError},
-	Invalid:         {"invalid", http.StatusBadRequest},
-	Unauthenticated: {"unauthorized", http.StatusUnauthorized},
-	Forbidden:       {"forbidden", http.StatusForbidden},
-	NotFound:        {"not_found", http.StatusNotFound},
-	Conflict:        {"conflict", http.StatusConflict},
-	Gone:            {"gone", http.StatusGone},
-	TooLarge:        {"too_large", http.StatusRequestEntityTooLarge},
-	Unprocessable:   {"unprocessable", http.StatusUnprocessableEntity},
-	RateLimited:     {"rate_limited", http.StatusTooManyRequests},
-	Unavailable:     {"unavailable", http.StatusServiceUnavailable},
-	StorageFull:     {"storage_full", http.StatusInsufficientStorage},
+	Internal:         {"internal", http.StatusInternalServerError},
+	Invalid:          {"invalid", http.StatusBadRequest},
+	Unauthenticated:  {"unauthorized", http.StatusUnauthorized},
+	Forbidden:        {"forbidden", http.StatusForbidden},
+	NotFound:         {"not_found", http.StatusNotFound},
+	Conflict:         {"conflict", http.StatusConflict},
+	Gone:             {"gone", http.StatusGone},
+	TooLarge:         {"too_large", http.StatusRequestEntityTooLarge},
+	Unprocessable:    {"unprocessable", http.StatusUnprocessableEntity},
+	RateLimited:      {"rate_limited", http.StatusTooManyRequests},
+	Unavailable:      {"unavailable", http.StatusServiceUnavailable},
+	StorageFull:      {"storage_full", http.StatusInsufficientStorage},
+	MethodNotAllowed: {"method_not_allowed", http.StatusMethodNotAllowed},
 }
 
 // Error implements error so that a Kind can be the target of errors.Is.

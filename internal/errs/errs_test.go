@@ -30,6 +30,7 @@ func TestKindsAndStatuses(t *testing.T) {
 		{RateLimited, http.StatusTooManyRequests, "rate_limited"},
 		{Unavailable, http.StatusServiceUnavailable, "unavailable"},
 		{StorageFull, http.StatusInsufficientStorage, "storage_full"},
+		{MethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},
 	}
 	for _, tt := range tests {
 		if got := tt.kind.Status(); got != tt.status {

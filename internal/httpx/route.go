@@ -67,3 +67,19 @@ func Caller(r *http.Request) (*auth.Principal, error) {
 	c, _ := r.Context().Value(callerKey{}).(caller)
 	return c.p, c.err
 }
+
+type allowedKey struct{}
+
+// WithAllowed records in ctx the methods the request's path takes, for a
+// request whose own method is not among them: the server finds them, and
+// the catch-all route that gets the request answers 405 with them.
+func WithAllowed(ctx context.Context, methods []string) context.Context {
+	return context.WithValue(ctx, allowedKey{}, methods)
+}
+
+// Allowed returns the methods recorded by WithAllowed: nil when the path
+// takes no method at all, or when it takes the request's.
+func Allowed(ctx context.Context) []string {
+	m, _ := ctx.Value(allowedKey{}).([]string)
+	return m
+}

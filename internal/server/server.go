@@ -130,9 +130,39 @@ func (s *Server) routes() {
 	}
 	if s.opts.Web != nil {
 		for _, rt := range s.opts.Web.Routes() {
+			if rt.Pattern == "/" {
+				rt.Handler = s.findAllowed(rt.Handler)
+			}
 			m.Handle(rt.Pattern, s.route(rt))
 		}
 	}
+}
+
+// probedMethods are the methods findAllowed tries.
+var probedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// findAllowed wraps the catch-all page: when the path has routes for
+// other methods than the request's, it records them (httpx.WithAllowed),
+// so that the page answers 405 with an Allow header rather than 404. The
+// mux cannot: the catch-all matches every method.
+func (s *Server) findAllowed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range probedMethods {
+			probe := *r
+			probe.Method = m
+			if _, p := s.mux.Handler(&probe); strings.HasPrefix(p, m+" ") {
+				allowed = append(allowed, m)
+				if m == http.MethodGet {
+					allowed = append(allowed, http.MethodHead)
+				}
+			}
+		}
+		if len(allowed) > 0 {
+			r = r.WithContext(httpx.WithAllowed(r.Context(), allowed))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler is the server's handler with the middleware every request goes

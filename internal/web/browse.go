@@ -188,7 +188,8 @@ func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version
 		// says what GET /api/packages/{name} says, that nothing installs.
 		status = http.StatusNotFound
 	}
-	w.render(rw, r, status, "package", meta{Title: title, Description: desc}, d)
+	sh := &share{Title: title, Description: desc, URL: canonicalURL(r), Type: "website"}
+	w.render(rw, r, status, "package", meta{Title: title, Description: desc, Feed: packageURL(v.Name) + "/feed.xml", Share: sh}, d)
 	return nil
 }
 

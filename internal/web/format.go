@@ -26,10 +26,14 @@ func formatNumber(n int64) string {
 }
 
 // ago writes how long before now t was, roughly: "just now", "5 minutes
-// ago", "3 days ago", then the date for anything older than a year.
+// ago", "3 days ago", then the date for anything older than a year, or
+// more than a minute in the future (a clock that is wrong is not "just
+// now"). app.js has the same rule, to keep open pages true: change both.
 func ago(t, now time.Time) string {
 	d := now.Sub(t)
 	switch {
+	case d < -time.Minute:
+		return t.UTC().Format("Jan 2, 2006")
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:

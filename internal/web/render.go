@@ -53,6 +53,11 @@ type meta struct {
 	Query string
 	// NoIndex asks search engines not to index the page.
 	NoIndex bool
+	// Feed is the address of the page's own Atom feed, if it has one
+	// beside the registry's.
+	Feed string
+	// Share, when set, gives the page OpenGraph and Twitter card tags.
+	Share *share
 	// NoHeaderSearch hides the header's search box (on pages that have
 	// their own).
 	NoHeaderSearch bool
@@ -75,7 +80,10 @@ type view struct {
 	CSRF  string
 	Flash *flash
 	Path  string
-	Data  any
+	// Canonical is the page's absolute address for search engines; ""
+	// on error pages.
+	Canonical string
+	Data      any
 }
 
 // render executes a page into a buffer, then writes it with status; a
@@ -95,6 +103,9 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, page s
 		Flash: st.flash,
 		Path:  r.URL.Path,
 		Data:  data,
+	}
+	if status < 400 {
+		v.Canonical = canonicalURL(r)
 	}
 	if v.Title == "" {
 		v.Title = w.opts.Name

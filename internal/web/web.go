@@ -55,6 +55,8 @@ type Registry interface {
 	LogKey() string
 	LogCheckpoint(ctx context.Context) ([]byte, tlog.Tree, error)
 	VersionLog(ctx context.Context, name, version string) ([]registry.LogEntry, error)
+	RecentVersions(ctx context.Context, limit int) ([]registry.Version, error)
+	PackageFeed(ctx context.Context, name string) (*registry.Package, error)
 
 	// Changes.
 	Publish(ctx context.Context, p *auth.Principal, body io.Reader, ip string) (*registry.Published, error)
@@ -154,6 +156,12 @@ func (w *Web) Routes() []httpx.Route {
 		page("GET /users/{username}", w.user),
 		page("GET /docs/api", w.apiReferencePage),
 		page("GET /log", w.logPage),
+		page("GET /feed.xml", w.registryFeed),
+		page("GET /robots.txt", w.robots),
+		page("GET /sitemap.xml", w.sitemap),
+		page("GET /packages/{name}/feed.xml", w.packageFeed),
+		page("GET /badge/{file}", w.badgeVersion),
+		page("GET /badge/{name}/downloads.svg", w.badgeDownloads),
 
 		page("GET /login", w.loginForm),
 		w.route("POST /login", form, httpx.DeadlineDefault, w.login),
@@ -181,7 +189,13 @@ func (w *Web) Routes() []httpx.Route {
 
 		{Pattern: "GET /static/{hash}/{file}", Handler: securityHeaders(http.HandlerFunc(w.static))},
 		// Everything no other route claims is a page that does not exist.
+		// A path that exists for other methods answers 405 (the server
+		// finds which: see httpx.Allowed).
 		page("/", func(rw http.ResponseWriter, r *http.Request) error {
+			if allowed := httpx.Allowed(r.Context()); len(allowed) > 0 {
+				rw.Header().Set("Allow", strings.Join(allowed, ", "))
+				return errs.Errorf(errs.MethodNotAllowed, "%s %s is not something this page does; it takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+			}
 			return errs.Errorf(errs.NotFound, "there is no page at %s", r.URL.Path)
 		}),
 	}
@@ -271,16 +285,17 @@ func (w *Web) WriteError(rw http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := kind.Status()
 	heading := map[errs.Kind]string{
-		errs.NotFound:        "Page not found",
-		errs.Gone:            "Deleted",
-		errs.Forbidden:       "Not allowed",
-		errs.Unauthenticated: "Sign in required",
-		errs.Invalid:         "Bad request",
-		errs.TooLarge:        "Too large",
-		errs.RateLimited:     "Slow down",
-		errs.Unavailable:     "Temporarily unavailable",
-		errs.Conflict:        "Conflict",
-		errs.Unprocessable:   "Cannot do that",
+		errs.NotFound:         "Page not found",
+		errs.Gone:             "Deleted",
+		errs.Forbidden:        "Not allowed",
+		errs.Unauthenticated:  "Sign in required",
+		errs.Invalid:          "Bad request",
+		errs.TooLarge:         "Too large",
+		errs.RateLimited:      "Slow down",
+		errs.Unavailable:      "Temporarily unavailable",
+		errs.Conflict:         "Conflict",
+		errs.Unprocessable:    "Cannot do that",
+		errs.MethodNotAllowed: "Method not allowed",
 	}[kind]
 	if heading == "" {
 		heading = "Something went wrong"

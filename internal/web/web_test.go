@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,6 +89,8 @@ func TestFormat(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		10 * time.Second: "just now", 5 * time.Minute: "5 minutes ago", time.Hour: "1 hour ago",
 		3 * 24 * time.Hour: "3 days ago", 60 * 24 * time.Hour: "2 months ago", 400 * 24 * time.Hour: "Mar 27, 2025",
+		// A clock a little ahead is "just now"; a date in the future is a date.
+		-30 * time.Second: "just now", -3 * 24 * time.Hour: "May 4, 2026",
 	} {
 		if got := ago(now.Add(-d), now); got != want {
 			t.Errorf("ago(%v) = %q, want %q", d, got, want)
@@ -137,5 +140,20 @@ func TestIsBinary(t *testing.T) {
 		if got := isBinary([]byte(in)); got != want {
 			t.Errorf("isBinary(%q) = %v", in, got)
 		}
+	}
+}
+
+func TestBadge(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1k", 1234: "1.2k", 34567: "34k", 5600000: "5.6M", 7e9: "7G"} {
+		if got := compactNumber(n); got != want {
+			t.Errorf("compactNumber(%d) = %q, want %q", n, got, want)
+		}
+	}
+	svg := string(drawBadge(badge{Label: "a<b", Value: `"&"`, Colour: "#000"}))
+	if strings.Contains(svg, "a<b") || !strings.Contains(svg, "a&lt;b") || !strings.Contains(svg, "&#34;&amp;&#34;") {
+		t.Errorf("badge text not escaped: %s", svg)
+	}
+	if textWidth("1.10.100") <= textWidth("1.2.0") || textWidth("") != 0 {
+		t.Errorf("textWidth does not grow with the text")
 	}
 }

@@ -61,6 +61,56 @@
     });
   }
 
+  // "/" focuses the page's search box (its own, else the header's), as on
+  // most code sites, unless the visitor is typing in a field already.
+  function initSearchShortcut() {
+    document.addEventListener('keydown', function (e) {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+      var t = e.target;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      var box = document.querySelector('#q, #search-q, #site_q');
+      if (!box) return;
+      e.preventDefault();
+      box.focus();
+      box.select();
+    });
+  }
+
+  // Relative dates (<time data-ago>) are written by the server when it
+  // renders the page; a page left open, or shown again from the browser's
+  // history, would keep saying "just now". They are rewritten from the
+  // real clock now, every minute, and when the page is shown again. The
+  // rule is ago's in format.go.
+  var months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+  function ago(t, now) {
+    var s = (now - t) / 1000;
+    function n(v, one, many) { v = Math.floor(v); return v + ' ' + (v === 1 ? one : many) + ' ago'; }
+    if (s < -60 || s >= 365 * 86400) {
+      var d = new Date(t);
+      return months[d.getUTCMonth()] + ' ' + d.getUTCDate() + ', ' + d.getUTCFullYear();
+    }
+    if (s < 60) return 'just now';
+    if (s < 3600) return n(s / 60, 'minute', 'minutes');
+    if (s < 86400) return n(s / 3600, 'hour', 'hours');
+    if (s < 30 * 86400) return n(s / 86400, 'day', 'days');
+    return n(s / (30 * 86400), 'month', 'months');
+  }
+
+  function refreshDates() {
+    var now = Date.now();
+    document.querySelectorAll('time[data-ago]').forEach(function (el) {
+      var t = Date.parse(el.getAttribute('datetime'));
+      if (!isNaN(t)) el.textContent = ago(t, now);
+    });
+  }
+
+  function initDates() {
+    refreshDates();
+    setInterval(refreshDates, 60000);
+    window.addEventListener('pageshow', refreshDates);
+  }
+
   function formatBytes(n) {
     if (n < 1024) return n + ' B';
     var units = ['KB', 'MB', 'GB'];
@@ -224,6 +274,8 @@
 
   initCopy();
   initAutosubmit();
+  initSearchShortcut();
+  initDates();
   var upload = document.getElementById('upload-form');
   if (upload) initUpload(upload);
 })();
