@@ -74,18 +74,25 @@ func newRemote(env *environment, cmd, registryFlag string) (*remote, error) {
 	if p, err := client.DefaultCredentialsPath(); err == nil {
 		r.credsPath = p
 	}
+	var loggedIn []string
 	if registryFlag == "" && r.credsPath != "" {
 		if _, err := os.Stat(filepath.Join(env.workDir, client.OakRegistryFile)); errors.Is(err, fs.ErrNotExist) {
-			if c, err := r.credentials(); err == nil {
-				if u, ok := c.Only(); ok {
-					r.reg = &client.Registry{BaseURL: u}
-					return r, nil
-				}
+			c, err := r.credentials()
+			if err != nil {
+				return nil, r.fail(err)
 			}
+			if u, ok := c.Only(); ok {
+				r.reg = &client.Registry{BaseURL: u}
+				return r, nil
+			}
+			loggedIn = c.URLs()
 		}
 	}
 	reg, err := client.FindRegistry(env.workDir, registryFlag)
 	if err != nil {
+		if len(loggedIn) > 0 {
+			err = errs.Errorf(errs.Invalid, "which registry? you are logged in to %s: pass --registry URL", strings.Join(loggedIn, " and "))
+		}
 		return nil, r.fail(err)
 	}
 	r.reg = reg
