@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/client"
+	"github.com/dryad-lang/registry/internal/config"
 )
 
 const tokenUsage = "token create --name N [--scopes publish,yank,owners] [--packages P,...] [--expires-in-days D] | token list | token revoke ID  [--registry URL|NAME] [--username U] [--json]"
@@ -102,7 +103,7 @@ func runTokenCreate(ctx context.Context, env *environment, args []string) error 
 	if err != nil {
 		return err
 	}
-	tok, err := api.CreateToken(ctx, client.TokenRequest{Name: *name, Scopes: splitList(*scopes), Packages: splitList(*packages), ExpiresInDays: *days})
+	tok, err := api.CreateToken(ctx, client.TokenRequest{Name: *name, Scopes: config.SplitList(*scopes), Packages: config.SplitList(*packages), ExpiresInDays: *days})
 	if err != nil {
 		return r.fail(err)
 	}
@@ -199,15 +200,4 @@ func runTokenRevoke(ctx context.Context, env *environment, args []string) error 
 		fmt.Fprintf(env.stdout, "  it was the token login stored; removed from %s\n", r.creds.Path)
 	}
 	return nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
