@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/dryad-lang/registry/internal/manifest"
 )
 
 // runYank yanks a version (or, with --undo, unyanks it): ranges no longer
@@ -21,7 +22,7 @@ func runYank(ctx context.Context, env *environment, args []string) error {
 	if len(positional) != 1 {
 		return &exitError{code: 2, msg: "yank: give one NAME@VERSION, e.g. `dryad-registry yank mylib@1.2.3`"}
 	}
-	name, ver, ok := splitSpec(positional[0])
+	name, ver, ok := manifest.SplitSpec(positional[0])
 	if !ok {
 		return &exitError{code: 2, msg: fmt.Sprintf("yank: %q is not NAME@VERSION; e.g. `dryad-registry yank mylib@1.2.3`", positional[0])}
 	}
@@ -49,13 +50,4 @@ func runYank(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "unyanked %s@%s: version ranges resolve to it again\n", v.Name, v.Version)
 	}
 	return nil
-}
-
-// splitSpec splits NAME@VERSION.
-func splitSpec(s string) (name, version string, ok bool) {
-	i := strings.LastIndex(s, "@")
-	if i <= 0 || i == len(s)-1 {
-		return "", "", false
-	}
-	return s[:i], s[i+1:], true
 }
