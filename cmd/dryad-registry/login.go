@@ -149,15 +149,12 @@ func runLogout(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	r, err := newRemote(env, "logout", o.registry)
+	// A file others may read is removed all the same: that is the fix.
+	r, err := (&remote{cmd: "logout", env: env, anyMode: true}).find(o.registry)
 	if err != nil {
 		return err
 	}
-	if r.credsPath == "" {
-		return r.fail(errs.New(errs.Invalid, "no config folder, so no stored credentials (set HOME or XDG_CONFIG_HOME)"))
-	}
-	// A file others can read is removed all the same: that is the fix.
-	creds, err := client.LoadCredentials(r.credsPath, true)
+	creds, err := r.credentials()
 	if err != nil {
 		return r.fail(err)
 	}

@@ -62,6 +62,8 @@ type remote struct {
 	// credsPath is the credentials file; creds is read lazily.
 	credsPath string
 	creds     *client.Credentials
+	// anyMode reads a credentials file others may read (to remove it).
+	anyMode bool
 	// stored is set when the token is the one `login` stored.
 	stored bool
 }
@@ -70,7 +72,12 @@ type remote struct {
 // default of ./oak-registry.json, else the only registry in the
 // credentials file.
 func newRemote(env *environment, cmd, registryFlag string) (*remote, error) {
-	r := &remote{cmd: cmd, env: env}
+	return (&remote{cmd: cmd, env: env}).find(registryFlag)
+}
+
+// find settles r's registry, as newRemote says.
+func (r *remote) find(registryFlag string) (*remote, error) {
+	env := r.env
 	if p, err := client.DefaultCredentialsPath(); err == nil {
 		r.credsPath = p
 	}
@@ -107,7 +114,7 @@ func (r *remote) credentials() (*client.Credentials, error) {
 	if r.credsPath == "" {
 		return nil, errs.New(errs.Invalid, "no config folder to keep credentials in (set HOME or XDG_CONFIG_HOME)")
 	}
-	c, err := client.LoadCredentials(r.credsPath, false)
+	c, err := client.LoadCredentials(r.credsPath, r.anyMode)
 	if err != nil {
 		return nil, err
 	}

@@ -234,4 +234,19 @@ func TestCLILogin(t *testing.T) {
 	c.ok("", "yank", "clipkg@1.0.0", "--registry", r.URL)
 	c.env = append(c.env, "DRYAD_TOKEN=oak_revoked")
 	c.fails("", 1, []string{"check the token", login}, "yank", "clipkg@1.0.0", "--registry", r.URL)
+
+	// A stored token revoked elsewhere: the fix is to log in again.
+	c.env = append(c.env, "DRYAD_TOKEN=")
+	c.json(password, &in, "login", "--registry", r.URL, "--username", "clia")
+	r.expect(200, "DELETE", fmt.Sprintf("/api/tokens/%d", in.TokenID), r.login("clia"), nil)
+	c.fails("", 1, []string{"stored by login was refused", login + " again"}, "yank", "clipkg@1.0.0")
+
+	// Logout removes even a file others may read, and says how to revoke.
+	os.Chmod(c.creds, 0o644)
+	if out := c.ok("", "logout"); !strings.Contains(out, fmt.Sprintf("token revoke %d", in.TokenID)) {
+		t.Errorf("logout printed:\n%s", out)
+	}
+	if _, err := os.Stat(c.creds); !os.IsNotExist(err) {
+		t.Errorf("credentials file left after logout: %v", err)
+	}
 }
