@@ -179,6 +179,13 @@ func (r *remote) fail(err error) error {
 		} else {
 			msg += "; check the token (mistyped, expired or revoked?) or run " + login
 		}
+	case errs.NotFound:
+		switch {
+		case strings.HasPrefix(r.cmd, "token"):
+			msg += "; `dryad-registry token list` shows your tokens' IDs"
+		case r.cmd == "yank" || strings.HasPrefix(r.cmd, "owner"):
+			msg += "; check the spelling (`dryad-registry search NAME` finds packages)"
+		}
 	case errs.Forbidden:
 		if r.stored {
 			msg += " (acting with the token stored by login in " + r.credsPath + ")"

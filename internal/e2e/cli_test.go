@@ -141,7 +141,7 @@ func TestCLILogin(t *testing.T) {
 	if out := c.ok("", "yank", "--undo", "clipkg@1.0.0"); !strings.Contains(out, "unyanked clipkg@1.0.0") {
 		t.Fatalf("yank --undo printed %q", out)
 	}
-	c.fails("", 1, []string{"yank:", "404"}, "yank", "nosuchpkg@1.0.0")
+	c.fails("", 1, []string{"yank:", "404", "dryad-registry search"}, "yank", "nosuchpkg@1.0.0")
 	c.fails("", 2, []string{"NAME@VERSION"}, "yank", "clipkg")
 
 	// Owners.
