@@ -39,10 +39,10 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 	// Credentials and the registry are settled before any packing, so that
 	// a mistake there is reported at once.
 	var reg *client.Registry
+	var rem *remote
 	var token string
 	if !o.dryRun {
-		rem, err := newRemote(env, "publish", o.registry)
-		if err != nil {
+		if rem, err = newRemote(env, "publish", o.registry); err != nil {
 			return err
 		}
 		if token, err = rem.token(&o.remoteOptions); err != nil {
@@ -78,6 +78,9 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 	pub := &client.Publisher{Registry: reg, Token: token, UserAgent: "dryad-registry-publish/" + version, Progress: env.stderr, Quiet: o.quiet}
 	res, err := pub.Publish(ctx, up)
 	if err != nil {
+		if rem.stored && errs.KindOf(err) == errs.Unauthenticated {
+			return &exitError{code: 1, msg: "publish: " + errs.Message(err) + "; it was the token stored by login: run `dryad-registry login --registry " + reg.BaseURL + "` again"}
+		}
 		return publishError(err)
 	}
 	if o.json {

@@ -214,7 +214,7 @@ func (p *Publisher) Publish(ctx context.Context, up *Upload) (*Published, error)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
-		return nil, errs.New(errs.Unavailable, serverProblem(resp, body))
+		return nil, errs.New(statusKind(resp.StatusCode), serverProblem(resp, body))
 	}
 	var res Published
 	if err := json.Unmarshal(body, &res); err != nil || res.Name == "" {

@@ -240,6 +240,9 @@ func TestCLILogin(t *testing.T) {
 	c.json(password, &in, "login", "--registry", r.URL, "--username", "clia")
 	r.expect(200, "DELETE", fmt.Sprintf("/api/tokens/%d", in.TokenID), r.login("clia"), nil)
 	c.fails("", 1, []string{"stored by login was refused", login + " again"}, "yank", "clipkg@1.0.0")
+	if code, _, errOut := c.run("", "publish", pkgDir, "--quiet"); code != 1 || !strings.Contains(errOut, "stored by login: run "+login+" again") {
+		t.Errorf("publish with a revoked stored token: exit %d\n%s", code, errOut)
+	}
 
 	// Logout removes even a file others may read, and says how to revoke.
 	os.Chmod(c.creds, 0o644)
