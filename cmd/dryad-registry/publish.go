@@ -11,15 +11,13 @@ import (
 	"github.com/dryad-lang/registry/internal/errs"
 )
 
-const publishUsage = "publish [DIR|FILE] [--registry URL|NAME] [--token T | --token-file F | --token-stdin] [--dry-run]"
+const publishUsage = "publish [DIR|FILE] [--registry URL|NAME] [--token T | --token-file F | --token-stdin] [--dry-run] [--json]"
 
 // publishOptions are the parsed flags of the publish command.
 type publishOptions struct {
-	path             string
-	registry         string
-	token, tokenFile string
-	tokenStdin       bool
-	dryRun, quiet    bool
+	remoteOptions
+	path          string
+	dryRun, quiet bool
 }
 
 // runPublish packs a package folder canonically (or takes a .tar.gz as it
@@ -41,15 +39,16 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 	// Credentials and the registry are settled before any packing, so that
 	// a mistake there is reported at once.
 	var reg *client.Registry
+	var rem *remote
 	var token string
 	if !o.dryRun {
-		if reg, err = client.FindRegistry(env.workDir, o.registry); err != nil {
-			return usageError(err)
+		if rem, err = newRemote(env, "publish", o.registry); err != nil {
+			return err
 		}
-		token, err = client.ReadToken(client.TokenSource{Value: o.token, File: o.tokenFile, Dir: env.workDir, Stdin: env.stdin, Prompt: env.stderr})
-		if err != nil {
-			return usageError(err)
+		if token, err = rem.token(&o.remoteOptions); err != nil {
+			return err
 		}
+		reg = rem.reg
 	}
 
 	var up *client.Upload
@@ -79,7 +78,13 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 	pub := &client.Publisher{Registry: reg, Token: token, UserAgent: "dryad-registry-publish/" + version, Progress: env.stderr, Quiet: o.quiet}
 	res, err := pub.Publish(ctx, up)
 	if err != nil {
+		if rem.stored && errs.KindOf(err) == errs.Unauthenticated {
+			return &exitError{code: 1, msg: "publish: " + errs.Message(err) + "; it was the token stored by login: run `dryad-registry login --registry " + reg.BaseURL + "` again"}
+		}
 		return publishError(err)
+	}
+	if o.json {
+		return printJSON(env, res)
 	}
 	fmt.Fprintf(env.stdout, "published %s@%s\n", res.Name, res.Version)
 	fmt.Fprintf(env.stdout, "  checksum  %s\n", res.Checksum)
@@ -89,15 +94,6 @@ func runPublish(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "  page      %s\n", res.URL)
 	}
 	return nil
-}
-
-// usageError is the exit of a publish whose command line (registry or
-// token) is at fault: status 2 for a mistake there, 1 for anything else.
-func usageError(err error) error {
-	if errs.KindOf(err) == errs.Invalid {
-		return &exitError{code: 2, msg: "publish: " + errs.Message(err)}
-	}
-	return publishError(err)
 }
 
 // publishError is the exit of a publish that failed on the package or on
@@ -112,23 +108,13 @@ func publishError(err error) error {
 func parsePublishFlags(env *environment, args []string) (*publishOptions, error) {
 	o := &publishOptions{}
 	fs := newFlagSet(env, "publish", publishUsage)
-	fs.StringVar(&o.registry, "registry", "", "registry URL, or the NAME of a registry in ./"+client.OakRegistryFile+" (default: its default_registry)")
-	fs.StringVar(&o.token, "token", "", "API token or login token to publish with (other local users can see it in the process list: prefer --token-file or --token-stdin)")
-	fs.StringVar(&o.tokenFile, "token-file", "", "read the token from this file")
-	fs.BoolVar(&o.tokenStdin, "token-stdin", false, "read the token from standard input (prompted without echo on a terminal)")
+	o.addRegistryFlags(fs)
+	o.addTokenFlags(fs, "API token or login token to publish with")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "pack and list what would be published, without uploading")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not report upload progress")
-	var positional []string
-	rest := args
-	for {
-		if err := parseFlags(fs, env, rest); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	positional, err := parseWithArgs(fs, env, args)
+	if err != nil {
+		return nil, err
 	}
 	switch len(positional) {
 	case 0:
@@ -138,17 +124,8 @@ func parsePublishFlags(env *environment, args []string) (*publishOptions, error)
 	default:
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("publish: give one folder or .tar.gz file, not %d (%s)", len(positional), strings.Join(positional, " "))}
 	}
-	n := 0
-	for _, set := range []bool{o.token != "", o.tokenFile != "", o.tokenStdin} {
-		if set {
-			n++
-		}
-	}
-	switch {
-	case n > 1:
-		return nil, &exitError{code: 2, msg: "publish: use only one of --token, --token-file and --token-stdin"}
-	case n == 0 && !o.dryRun:
-		return nil, &exitError{code: 2, msg: "publish: a token is needed: --token T, --token-file FILE or --token-stdin (create one with POST /api/tokens or on your dashboard)"}
+	if _, err := o.tokenFlagsGiven("publish"); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -3,10 +3,10 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/registry"
 	"github.com/dryad-lang/registry/internal/tlog"
 )
@@ -107,11 +107,11 @@ func (a *API) logRecordAt(w http.ResponseWriter, r *http.Request) error {
 // logLookup serves GET /api/log/lookup/{name}@{version}.
 func (a *API) logLookup(w http.ResponseWriter, r *http.Request) error {
 	spec := r.PathValue("spec")
-	i := strings.LastIndex(spec, "@")
-	if i <= 0 || i == len(spec)-1 {
+	name, version, ok := manifest.SplitSpec(spec)
+	if !ok {
 		return errs.Errorf(errs.Invalid, "%q: look up name@version", spec)
 	}
-	p, err := a.reg.LogLookup(r.Context(), spec[:i], spec[i+1:])
+	p, err := a.reg.LogLookup(r.Context(), name, version)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 // Package client is the HTTP client of the registry's own command line:
 // finding the registry a folder publishes to (oak-registry.json, as Oak
-// writes it), packing a package, and uploading it with a progress report.
+// writes it), packing a package, and uploading it with a progress report;
+// the account and package calls of login, yank, owner, token and search
+// (API), and the credentials file login keeps tokens in.
 // Errors are errs kinds: errs.Invalid for a mistake in what the user asked
 // (the command exits 2), anything else for a failure (it exits 1).
 package client

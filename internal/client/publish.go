@@ -214,7 +214,7 @@ func (p *Publisher) Publish(ctx context.Context, up *Upload) (*Published, error)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
-		return nil, errs.New(errs.Unavailable, serverProblem(resp, body))
+		return nil, errs.New(statusKind(resp.StatusCode), serverProblem(resp, body))
 	}
 	var res Published
 	if err := json.Unmarshal(body, &res); err != nil || res.Name == "" {
@@ -223,9 +223,19 @@ func (p *Publisher) Publish(ctx context.Context, up *Upload) (*Published, error)
 	return &res, nil
 }
 
-// serverProblem describes a refused upload from the registry's JSON error
-// ({"error", "message"}) or, from anything else, its status and text.
+// serverProblem describes a refused upload from the registry's answer.
 func serverProblem(resp *http.Response, body []byte) string {
+	hint := ""
+	if resp.StatusCode == http.StatusUnauthorized {
+		hint = " (check the token: it may be mistyped, expired or revoked)"
+	}
+	return "the registry refused the upload (" + problemText(resp, body) + ")" + hint
+}
+
+// problemText describes a refusal from the registry's JSON error
+// ({"error", "message"}) or, from anything else, its status and text:
+// "404 Not Found: no package x", with the wait a 429 asks for.
+func problemText(resp *http.Response, body []byte) string {
 	status := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	var e struct {
 		Error   string `json:"error"`
@@ -235,22 +245,16 @@ func serverProblem(resp *http.Response, body []byte) string {
 	if json.Unmarshal(body, &e) == nil && e.Message != "" {
 		msg = e.Message
 	} else if t := strings.TrimSpace(string(bytes.ToValidUTF8(body, nil))); t != "" {
-		msg = t
+		msg = strings.Join(strings.Fields(t), " ")
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}
 	}
-	hint := ""
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		hint = " (check the token: it may be mistyped, expired or revoked)"
-	case http.StatusTooManyRequests:
-		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			hint = " (retry after " + ra + " s)"
-		}
+	if ra := resp.Header.Get("Retry-After"); ra != "" && resp.StatusCode == http.StatusTooManyRequests {
+		msg += " (retry after " + ra + " s)"
 	}
 	if msg == "" {
-		return "the registry refused the upload: " + status + hint
+		return status
 	}
-	return "the registry refused the upload (" + status + "): " + msg + hint
+	return status + ": " + strings.TrimSpace(msg)
 }

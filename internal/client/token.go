@@ -90,6 +90,45 @@ func ReadPassword(stdin io.Reader, prompt io.Writer, fromStdin bool) (string, er
 	return p1, nil
 }
 
+// ReadLogin returns the username and password of a login: the username
+// given, else typed on the terminal; the password typed without echo on
+// the terminal, else the first line of stdin.
+func ReadLogin(stdin io.Reader, prompt io.Writer, username string) (string, string, error) {
+	tty := isTerminal(stdin)
+	if username == "" {
+		if !tty {
+			return "", "", errs.New(errs.Invalid, "no terminal to ask for the username on; pass --username NAME (and the password on standard input)")
+		}
+		fmt.Fprint(prompt, "Username: ")
+		line, err := readLine(stdin)
+		if err != nil {
+			return "", "", errs.Errorf(errs.Unavailable, "reading the username: %v", err)
+		}
+		username = strings.TrimSpace(line)
+		if username == "" {
+			return "", "", errs.New(errs.Invalid, "the username is empty")
+		}
+	}
+	var password string
+	if tty {
+		p, err := promptSecret(stdin, prompt, "Password for "+username+": ")
+		if err != nil {
+			return "", "", errs.Errorf(errs.Unavailable, "reading the password: %v", err)
+		}
+		password = p
+	} else {
+		line, err := readLine(stdin)
+		if err != nil {
+			return "", "", errs.Errorf(errs.Unavailable, "reading the password from standard input: %v", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if password == "" {
+		return "", "", errs.New(errs.Invalid, "the password is empty; type it at the prompt or give it as the first line of standard input")
+	}
+	return username, password, nil
+}
+
 // isTerminal tells whether r is a terminal, where secrets are prompted for.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)

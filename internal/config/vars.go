@@ -172,7 +172,7 @@ var vars = []variable{
 	{name: "TRUSTED_PROXIES", doc: "comma-separated CIDRs of proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (127.0.0.1/32,10.0.0.0/8)",
 		set: setTrustedProxies},
 	{name: "ALLOWED_ORIGINS", doc: "comma-separated origins allowed to call the API from browsers (CORS); * for any",
-		set: func(c *Config, v string) error { c.AllowedOrigins = splitList(v); return nil }},
+		set: func(c *Config, v string) error { c.AllowedOrigins = SplitList(v); return nil }},
 	{name: "LOG_LEVEL", def: "info", doc: "debug, info, warn or error",
 		set: func(c *Config, v string) error {
 			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -263,7 +263,8 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("want true or false")
 }
 
-func splitList(v string) []string {
+// SplitList splits a comma-separated value, trimmed, dropping empty items.
+func SplitList(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -302,7 +303,7 @@ func setRedisURL(c *Config, v string) error {
 
 func setTrustedProxies(c *Config, v string) error {
 	c.TrustedProxies = nil
-	for _, s := range splitList(v) {
+	for _, s := range SplitList(v) {
 		if !strings.Contains(s, "/") {
 			a, err := netip.ParseAddr(s)
 			if err != nil {

@@ -93,3 +93,13 @@ func NormalizeName(name string) string {
 func isLowerAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
 }
+
+// SplitSpec splits "name@version" at its last @; ok is false when either
+// side is empty.
+func SplitSpec(spec string) (name, version string, ok bool) {
+	i := strings.LastIndex(spec, "@")
+	if i <= 0 || i == len(spec)-1 {
+		return "", "", false
+	}
+	return spec[:i], spec[i+1:], true
+}

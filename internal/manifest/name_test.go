@@ -134,3 +134,21 @@ func TestIsReserved(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitSpec(t *testing.T) {
+	for _, tt := range []struct {
+		spec, name, version string
+		ok                  bool
+	}{
+		{"mylib@1.2.3", "mylib", "1.2.3", true},
+		{"mylib@1.0.0-rc.1+build", "mylib", "1.0.0-rc.1+build", true},
+		{"mylib", "", "", false},
+		{"@1.0.0", "", "", false},
+		{"mylib@", "", "", false},
+	} {
+		name, version, ok := SplitSpec(tt.spec)
+		if name != tt.name || version != tt.version || ok != tt.ok {
+			t.Errorf("SplitSpec(%q) = %q, %q, %v", tt.spec, name, version, ok)
+		}
+	}
+}
