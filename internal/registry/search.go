@@ -2,9 +2,12 @@ package registry
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/store"
 )
 
@@ -33,6 +36,25 @@ const MaxPageSize = 100
 
 // Search lists packages matching a query, ranked (see store.SearchQuery).
 func (s *Service) Search(ctx context.Context, text, sort string, limit, offset int) (*SearchResult, error) {
+	return s.search(ctx, store.SearchQuery{Text: text, Sort: sort, Limit: limit, Offset: offset})
+}
+
+// SearchKeyword lists the packages having keyword among their keywords
+// (any case; keywords are kept in lower case), in the order sort names
+// (default: most downloaded first).
+func (s *Service) SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*SearchResult, error) {
+	keyword = strings.ToLower(strings.TrimSpace(keyword))
+	if keyword == "" || utf8.RuneCountInString(keyword) > manifest.MaxKeywordLength {
+		return nil, errs.Errorf(errs.Invalid, "keyword %q: want 1 to %d characters", keyword, manifest.MaxKeywordLength)
+	}
+	if sort == "" || sort == store.SortRelevance {
+		sort = store.SortDownloads
+	}
+	return s.search(ctx, store.SearchQuery{Keyword: keyword, Sort: sort, Limit: limit, Offset: offset})
+}
+
+func (s *Service) search(ctx context.Context, q store.SearchQuery) (*SearchResult, error) {
+	text, sort, limit, offset := q.Text, q.Sort, q.Limit, q.Offset
 	switch sort {
 	case "":
 		sort = store.SortRelevance
@@ -55,7 +77,8 @@ func (s *Service) Search(ctx context.Context, text, sort string, limit, offset i
 	if len(text) > 200 {
 		return nil, errs.New(errs.Invalid, "search text is limited to 200 characters")
 	}
-	r, err := s.store.SearchPackages(ctx, store.SearchQuery{Text: text, Sort: sort, Limit: limit, Offset: offset})
+	q.Sort, q.Limit = sort, limit
+	r, err := s.store.SearchPackages(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,26 @@ func TestSearch(t *testing.T) {
 			t.Errorf("%s: %q (total %d, more %v), want %q (total %d, more %v)", tt.name, summaryNames(r.Packages), r.Total, r.HasMore, tt.want, tt.total, tt.more)
 		}
 	}
+	for _, tt := range []struct {
+		name, keyword string
+		kind          errs.Kind
+		want          string
+	}{
+		{"a keyword", "encoding", success, "json"},
+		{"any case", " Encoding ", success, "json"},
+		{"a part of one", "encod", success, ""},
+		{"a word of descriptions only", "json", success, ""},
+		{"empty", " ", errs.Invalid, ""},
+		{"too long", strings.Repeat("k", 51), errs.Invalid, ""},
+	} {
+		r, err := f.Service.SearchKeyword(ctx, tt.keyword, "", 0, 0)
+		if !checkErr(t, "keyword: "+tt.name, err, tt.kind, "") || err != nil {
+			continue
+		}
+		if summaryNames(r.Packages) != tt.want {
+			t.Errorf("keyword %s: %q, want %q", tt.name, summaryNames(r.Packages), tt.want)
+		}
+	}
 	r, _ := f.Service.Search(ctx, "json", "", 0, 0)
 	if r.Limit != 20 {
 		t.Errorf("default limit = %d", r.Limit)

@@ -238,8 +238,12 @@ const (
 // packages rank by tiers: exact name, then name prefix, then name containing
 // the query, then all query words among the keywords, then any other text
 // match (name, keywords, description); ties go to more downloads, then name.
+//
+// Keyword, when set, keeps only the packages having it among their
+// keywords (whole keyword, as stored: lower case).
 type SearchQuery struct {
 	Text          string
+	Keyword       string
 	Sort          string
 	Limit, Offset int
 }

@@ -66,7 +66,10 @@ type pageLink struct {
 }
 
 type searchData struct {
-	Query   string
+	Query string
+	// Keyword is set on a keyword's page, which lists the packages
+	// having it rather than those matching Query.
+	Keyword string
 	Sort    string
 	Sorts   []sortOption
 	Result  *registry.SearchResult
@@ -79,12 +82,29 @@ type searchData struct {
 
 // search serves GET /search?q=&sort=&page=.
 func (w *Web) search(rw http.ResponseWriter, r *http.Request) error {
+	return w.listPage(rw, r, "")
+}
+
+// keyword serves GET /keywords/{keyword}?sort=&page=: the packages having
+// the keyword.
+func (w *Web) keyword(rw http.ResponseWriter, r *http.Request) error {
+	return w.listPage(rw, r, r.PathValue("keyword"))
+}
+
+// keywordSorts are the orders of a keyword's page, where every package
+// matches as well as any other.
+var keywordSorts = sortOptions[1:]
+
+// listPage is a page of search results, or with keyword set, of the
+// packages having it.
+func (w *Web) listPage(rw http.ResponseWriter, r *http.Request, keyword string) error {
 	q := r.URL.Query()
 	text := strings.TrimSpace(q.Get("q"))
+	keyword = strings.ToLower(strings.TrimSpace(keyword))
 	sort := q.Get("sort")
 	if sort == "" {
 		sort = "relevance"
-		if text == "" {
+		if text == "" || keyword != "" {
 			sort = "downloads"
 		}
 	}
@@ -96,12 +116,24 @@ func (w *Web) search(rw http.ResponseWriter, r *http.Request) error {
 		}
 		page = n
 	}
-	res, err := w.reg.Search(r.Context(), text, sort, searchPageSize, (page-1)*searchPageSize)
+	var res *registry.SearchResult
+	var err error
+	base := "/search?"
+	if keyword != "" {
+		text = ""
+		base = "/keywords/" + url.PathEscape(keyword) + "?"
+		res, err = w.reg.SearchKeyword(r.Context(), keyword, sort, searchPageSize, (page-1)*searchPageSize)
+	} else {
+		res, err = w.reg.Search(r.Context(), text, sort, searchPageSize, (page-1)*searchPageSize)
+	}
 	if err != nil {
 		return err
 	}
-	d := searchData{Query: text, Sort: sort, Sorts: sortOptions, Result: res, Page: page,
+	d := searchData{Query: text, Keyword: keyword, Sort: sort, Sorts: sortOptions, Result: res, Page: page,
 		Pages: (res.Total + searchPageSize - 1) / searchPageSize}
+	if keyword != "" {
+		d.Sorts = keywordSorts
+	}
 	link := func(n int) string {
 		v := url.Values{}
 		if text != "" {
@@ -111,7 +143,7 @@ func (w *Web) search(rw http.ResponseWriter, r *http.Request) error {
 		if n > 1 {
 			v.Set("page", strconv.Itoa(n))
 		}
-		return "/search?" + v.Encode()
+		return base + v.Encode()
 	}
 	if page > 1 {
 		d.PrevURL = link(page - 1)
@@ -129,11 +161,15 @@ func (w *Web) search(rw http.ResponseWriter, r *http.Request) error {
 	}
 	title := "Search"
 	desc := "Search the packages of the registry"
-	if text != "" {
+	switch {
+	case keyword != "":
+		title = "Keyword: " + keyword
+		desc = strconv.Itoa(res.Total) + " packages with the keyword \u201c" + keyword + "\u201d"
+	case text != "":
 		title = "Search: " + text
 		desc = strconv.Itoa(res.Total) + " packages match \u201c" + text + "\u201d"
 	}
-	w.render(rw, r, http.StatusOK, "search", meta{Title: title, Description: desc, Query: text, NoIndex: text != "", NoHeaderSearch: true}, d)
+	w.render(rw, r, http.StatusOK, "search", meta{Title: title, Description: desc, Query: text, NoIndex: text != "", NoHeaderSearch: keyword == ""}, d)
 	return nil
 }
 

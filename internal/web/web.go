@@ -48,6 +48,7 @@ type Registry interface {
 	Dependents(ctx context.Context, name string) ([]registry.Dependent, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
+	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
 	UserPackages(ctx context.Context, userID int64) ([]registry.PackageSummary, error)
 	PublicProfile(ctx context.Context, username string) (*registry.PublicUser, error)
 	BrowseArchive(ctx context.Context, name, version, p string, max int64) (*registry.ArchivePath, error)
@@ -150,6 +151,7 @@ func (w *Web) Routes() []httpx.Route {
 	return []httpx.Route{
 		page("GET /{$}", w.home),
 		page("GET /search", w.search),
+		page("GET /keywords/{keyword}", w.keyword),
 		page("GET /packages/{name}", w.packagePage),
 		page("GET /packages/{name}/{version}/files", w.filesRoot),
 		w.route("GET /packages/{name}/{version}/files/{path...}", nil, httpx.DeadlineDownload, w.files),

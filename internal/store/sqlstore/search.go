@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"unicode"
 
@@ -36,6 +37,15 @@ func (x q) SearchPackages(ctx context.Context, sq store.SearchQuery) (*store.Sea
 
 	// The filter's placeholders come first so that the count query, which
 	// has no ranking, binds exactly its own.
+	if sq.Keyword != "" {
+		// Keywords are stored as a JSON array of strings; the keyword's own
+		// JSON form, quotes included, matches one element whole.
+		quoted, err := json.Marshal(sq.Keyword)
+		if err != nil {
+			return nil, x.wrap(err, "search")
+		}
+		where += " AND p.keywords LIKE " + arg("%"+likeEscape(string(quoted))+"%") + ` ESCAPE '\'`
+	}
 	text := normalizeQuery(sq.Text)
 	var rankParts func() string
 	if text != "" {

@@ -484,6 +484,14 @@ func testSearch(t *testing.T, s store.Store) {
 		{store.SearchQuery{Sort: store.SortName, Limit: 3}, "fasthttp http http-router", 7},
 		{store.SearchQuery{Sort: store.SortRecent, Limit: 3}, "http-router http_server fasthttp", 7},
 		{store.SearchQuery{Text: "http", Sort: store.SortName}, "fasthttp http http-router http_server router", 5},
+		// A keyword is matched whole: "web" is not "webkit"'s "browser"
+		// nor part of another keyword.
+		{store.SearchQuery{Keyword: "web"}, "http-router router", 2},
+		{store.SearchQuery{Keyword: "web", Text: "rout", Sort: store.SortName}, "http-router router", 2},
+		{store.SearchQuery{Keyword: "http", Sort: store.SortName}, "router", 1},
+		{store.SearchQuery{Keyword: "we"}, "", 0},
+		{store.SearchQuery{Keyword: "%"}, "", 0},
+		{store.SearchQuery{Keyword: `"web"`}, "", 0},
 	}
 	for _, tt := range tests {
 		r, err := s.SearchPackages(ctx, tt.q)
