@@ -235,7 +235,7 @@ func TestWebPages(t *testing.T) {
 			{"/packages/webkit", "webkit", []string{
 				"oak install webkit", `git clone http://127.0.0.1:`, "/git/webkit.git", "Newer &lt;i&gt;webkit&lt;/i&gt;",
 				"badge-yanked", "badge-pre", "badge-latest", "This version has no README",
-				`href="/packages/webapp"`, "0.2.0 needs", "^1.0.0", "alice", "No downloads in the last 90 days",
+				`href="/packages/webapp"`, `href="/packages/webapp/0.2.0">0.2.0</a> <span class="muted">needs</span>`, "^1.0.0", "alice", "No downloads in the last 90 days",
 			}},
 			{"/packages/webkit/1.0.0", "webkit 1.0.0", []string{"This version was yanked", "Tools &lt;b&gt;for&lt;/b&gt; &#34;web&#34; &amp; more",
 				"&lt;tag&gt;", "git clone --branch v1.0.0", `<h1 id="webkit">Webkit</h1>`, "<strong>bold</strong>", `class="language-dryad"`,
