@@ -321,7 +321,7 @@ func TestRestoreGivesIdenticalRegistry(t *testing.T) {
 		if out := mustCommand(t, s3, "restore", "--in", file); !strings.Contains(out, "4 archives") {
 			t.Errorf("restore into S3: %s", out)
 		}
-		if out := mustCommand(t, s3, "verify"); !strings.Contains(out, "verify: no problems; 4 versions and 4 archives checked") {
+		if out := mustCommand(t, s3, "verify"); !strings.Contains(out, "verify: no problems; 4 versions, 4 archives and 8 log records checked") {
 			t.Errorf("verify of the registry in S3:\n%s", out)
 		}
 		back := makeBackup(t, s3, t.TempDir())
