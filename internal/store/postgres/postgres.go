@@ -126,6 +126,13 @@ var dialect = sqlstore.Dialect{
 		if errors.As(err, &netErr) {
 			return true
 		}
+		// A connection the pool could not open, whatever the server said
+		// (the database is gone, the role refused, too many clients): the
+		// database cannot be used now, which is not the request's fault.
+		var connErr *pgconn.ConnectError
+		if errors.As(err, &connErr) {
+			return true
+		}
 		s := sqlState(err)
 		// Class 08: connection exceptions; 57P0x: the server is shutting down.
 		return strings.HasPrefix(s, "08") || strings.HasPrefix(s, "57P0") || errors.Is(err, sql.ErrConnDone)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/store"
 	"github.com/dryad-lang/registry/internal/store/sqlite"
@@ -120,4 +122,36 @@ func TestConcurrentLogTwoHandles(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
+}
+
+// TestDatabaseDropped: once the registry's database is gone, every query
+// is Unavailable (503), whether it meets a connection the server ended or
+// a new one the server refuses ("database does not exist").
+func TestDatabaseDropped(t *testing.T) {
+	url := testenv.NewPostgresDatabase(t)
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Totals(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(context.Background(), testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	name := url[strings.LastIndex(url, "/")+1:]
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		name = name[:i]
+	}
+	if _, err := admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := s.Totals(context.Background()); !errors.Is(err, errs.Unavailable) {
+			t.Errorf("query %d with the database dropped: %v, want Unavailable", i+1, err)
+		}
+	}
 }
