@@ -56,13 +56,14 @@ func main() {
 		packages := fs.Int("packages", 1000, "number of packages to publish")
 		versions := fs.Int("versions", 5, "versions per package")
 		workers := fs.Int("workers", 4, "concurrent uploads")
+		many := fs.Int("many", 50, "versions of the package bench-many, whose metadata is measured apart")
 		tokenFile := fs.String("token-file", "", "write the API token to this file")
 		fs.Parse(os.Args[2:])
 		if *base == "" {
 			fmt.Fprintln(os.Stderr, "bench seed: -url is required")
 			os.Exit(2)
 		}
-		err = seed(context.Background(), *base, *packages, *versions, *workers, *tokenFile)
+		err = seed(context.Background(), *base, *packages, *versions, *workers, *many, *tokenFile)
 	case "soak":
 		fs := flag.NewFlagSet("soak", flag.ExitOnError)
 		var o soakOptions
@@ -98,24 +99,42 @@ func main() {
 }
 
 // baseline serves dir's files with the same headers the registry sends,
-// doing nothing else, until it is killed.
+// doing nothing else, until it is killed: the metadata documents of
+// dir/api/packages/NAME from memory, the archives of
+// dir/packages/NAME/VERSION.tar.gz from disk, as the registry does.
 func baseline(dir string) error {
-	meta, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
+	type doc struct {
+		body []byte
+		etag string
+	}
+	docs := map[string]doc{}
+	entries, err := os.ReadDir(filepath.Join(dir, "api", "packages"))
 	if err != nil {
 		return err
 	}
-	etag := fmt.Sprintf(`"%x"`, sha256.Sum256(meta))
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, "api", "packages", e.Name()))
+		if err != nil {
+			return err
+		}
+		docs[e.Name()] = doc{b, fmt.Sprintf(`"%x"`, sha256.Sum256(b))}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/packages/{name}", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := docs[r.PathValue("name")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
 		h := w.Header()
-		h.Set("ETag", etag)
+		h.Set("ETag", d.etag)
 		h.Set("Cache-Control", "no-cache")
 		h.Set("Content-Type", "application/json; charset=utf-8")
-		h.Set("Content-Length", strconv.Itoa(len(meta)))
-		w.Write(meta)
+		h.Set("Content-Length", strconv.Itoa(len(d.body)))
+		w.Write(d.body)
 	})
-	mux.HandleFunc("GET /packages/{file}", func(w http.ResponseWriter, r *http.Request) {
-		f, err := os.Open(filepath.Join(dir, filepath.Base(r.PathValue("file"))))
+	mux.HandleFunc("GET /packages/{name}/{file}", func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(filepath.Join(dir, "packages", filepath.Base(r.PathValue("name")), filepath.Base(r.PathValue("file"))))
 		if err != nil {
 			http.NotFound(w, r)
 			return
@@ -180,7 +199,7 @@ func (c *client) call(ctx context.Context, method, path string, body any, want i
 	return nil
 }
 
-func seed(ctx context.Context, base string, packages, versions, workers int, tokenFile string) error {
+func seed(ctx context.Context, base string, packages, versions, workers, many int, tokenFile string) error {
 	c := &client{base: base, http: &http.Client{Timeout: 5 * time.Minute}}
 	user := map[string]string{"username": "bencher", "email": "bencher@example.org", "password": "a long benchmark passphrase"}
 	if err := c.call(ctx, "POST", "/api/auth/register", user, http.StatusCreated, nil); err != nil {
@@ -211,6 +230,12 @@ func seed(ctx context.Context, base string, packages, versions, workers int, tok
 		payload := make([]byte, p.size)
 		rand.Read(payload)
 		if err := c.call(ctx, "POST", "/api/upload", archive(p.name, "1.0.0", "", payload), http.StatusCreated, nil); err != nil {
+			return err
+		}
+	}
+	// A package with many versions: its metadata document lists them all.
+	for v := range many {
+		if err := c.call(ctx, "POST", "/api/upload", archive("bench-many", fmt.Sprintf("1.%d.0", v), "", nil), http.StatusCreated, nil); err != nil {
 			return err
 		}
 	}
