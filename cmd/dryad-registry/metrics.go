@@ -9,6 +9,7 @@ import (
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/metrics"
 	"github.com/dryad-lang/registry/internal/registry"
+	"github.com/dryad-lang/registry/internal/server"
 )
 
 // serveMetrics is the metrics side of a running registry: nothing when
@@ -50,12 +51,12 @@ func (s *serveMetrics) watch(a *app) {
 	s.m.WatchGit(a.registry.Git())
 }
 
-// observe is the request middleware of server.Options.Observe.
-func (s *serveMetrics) observe() func(func(*http.Request) string, http.Handler) http.Handler {
+// requests is server.Options.Observer: nil when metrics are off.
+func (s *serveMetrics) requests() server.Observer {
 	if s.m == nil {
 		return nil
 	}
-	return s.m.Observe
+	return s.m
 }
 
 // mainHandler serves /metrics on the main port, unless metrics are off or

@@ -10,6 +10,7 @@ import (
 	"github.com/dryad-lang/registry/internal/api"
 	"github.com/dryad-lang/registry/internal/auth"
 	"github.com/dryad-lang/registry/internal/cache"
+	cachememory "github.com/dryad-lang/registry/internal/cache/memory"
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/logging"
@@ -88,8 +89,15 @@ func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 	started := time.Now()
 	limits := limitTable(cfg)
 	obs := a.registry.Observe()
+	// Small archives stay in this process's memory whatever the shared
+	// cache is: serving them from Redis would trade a file read for a
+	// network call.
+	var archives cache.Cache
+	if cfg.ArchiveCacheSize > 0 {
+		archives = cachememory.NewCache(cachememory.CacheOptions{MaxBytes: cfg.ArchiveCacheSize})
+	}
 	apiHandler := api.New(api.Options{
-		Registry: a.registry, Cache: a.cache, OnCacheRead: obs.CacheHit, Logger: log,
+		Registry: a.registry, Cache: a.cache, OnCacheRead: obs.CacheHit, Logger: log, Archives: archives,
 		Limits: limits, Checks: checks, Version: version, Started: started,
 	})
 	webUI, err := web.New(web.Options{
@@ -101,7 +109,7 @@ func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 		return startupError(err)
 	}
 	srv := server.New(server.Options{
-		Metrics: met.mainHandler(), Observe: met.observe(),
+		Metrics: met.mainHandler(), Observer: met.requests(),
 		Addr: cfg.Addr(), API: apiHandler, Logger: log, Web: webUI,
 		Limiter: a.limiter, OnRateLimited: obs.RateLimited,
 		Proxies:       httpx.Proxies{Trusted: cfg.TrustedProxies, PublicURL: cfg.PublicURL},

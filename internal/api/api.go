@@ -104,6 +104,10 @@ type Options struct {
 	Cache cache.Cache
 	// OnCacheRead is told whether each read of a document hit the cache.
 	OnCacheRead func(hit bool)
+	// Archives keeps small archives' bytes in this process (an in-process
+	// cache: the point is to read no file and make no network call); nil
+	// reads every download from the archive store.
+	Archives cache.Cache
 	Logger      *slog.Logger
 	// Limits is the rate-limit policy table; a policy with rate 0 is off.
 	Limits  ratelimit.Table

@@ -44,6 +44,7 @@ type benchAPI struct {
 	reg     *registry.Service
 	blobs   string // folder of the stored archives
 	publish func(name, version string, payload int, deps string)
+	owner   *auth.Principal // publisher of every package
 }
 
 func newBenchAPI(b testing.TB) *benchAPI {
@@ -78,7 +79,8 @@ func newBenchAPI(b testing.TB) *benchAPI {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := api.New(api.Options{Registry: reg, Cache: c, Logger: log})
+	a := api.New(api.Options{Registry: reg, Cache: c, Logger: log,
+		Archives: cachememory.NewCache(cachememory.CacheOptions{MaxBytes: 16 << 20})})
 	mux := http.NewServeMux()
 	for _, rt := range a.Routes() {
 		mux.Handle(rt.Pattern, rt.Handler)
@@ -113,7 +115,7 @@ func newBenchAPI(b testing.TB) *benchAPI {
 	}
 	publish("small", "1.0.0", 10<<10, "")
 	publish("large", "1.0.0", 1<<20, "")
-	return &benchAPI{mux: mux, reg: reg, blobs: blobDir, publish: publish}
+	return &benchAPI{mux: mux, reg: reg, blobs: blobDir, publish: publish, owner: p}
 }
 
 func trimTarGz(s string) string {
@@ -349,7 +351,7 @@ func BenchmarkDownload(b *testing.B) {
 
 // blobPath is where the filesystem driver keeps a checksum's archive
 // (its documented layout: ROOT/sha256/ab/abcdef….tar.gz).
-func blobPath(b *testing.B, root, sum string) string {
+func blobPath(b testing.TB, root, sum string) string {
 	rel := filepath.Join("sha256", sum[:2], sum+".tar.gz")
 	if _, err := os.Stat(filepath.Join(root, rel)); err != nil {
 		b.Fatalf("stored archive of %s: %v", sum, err)

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/blob"
@@ -64,22 +67,46 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, name, version str
 	if to != "" {
 		return a.redirectDownload(w, r, ref, etag, to, counted)
 	}
-	f, err := a.reg.OpenArchive(r.Context(), ref)
-	if err != nil {
-		return err
+	var small []byte
+	var f blob.File
+	if a.opts.Archives != nil && ref.Size <= maxCachedArchive {
+		if small, err = a.smallArchive(r.Context(), ref); err != nil {
+			return err
+		}
+	} else {
+		if f, err = a.reg.OpenArchive(r.Context(), ref); err != nil {
+			return err
+		}
+		defer f.Close()
 	}
-	defer f.Close()
+	// Header values the registry never changes are shared slices, set
+	// directly: Header.Set would allocate and canonicalize each time.
 	h := w.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("Content-Type", "application/gzip")
-	h.Set("Content-Disposition", `attachment; filename="`+ref.Package+"-"+ref.Version+`.tar.gz"`)
-	h.Set("X-Checksum-SHA256", ref.Checksum)
+	h["Etag"] = []string{etag}
+	h["Cache-Control"] = immutableValue
+	h["Content-Type"] = gzipType
+	h["Content-Disposition"] = []string{`attachment; filename="` + ref.Package + "-" + ref.Version + `.tar.gz"`}
+	h["X-Checksum-Sha256"] = []string{ref.Checksum}
 	if ref.Yanked {
-		h.Set("X-Yanked", "true")
+		h["X-Yanked"] = yes
 	}
 	if counted {
 		a.reg.CountDownload(r.Context(), ref)
+	}
+	if small != nil {
+		if plainRequest(r) {
+			// What nearly every install sends: the whole archive, written
+			// at once, without ServeContent's range and condition work.
+			h["Accept-Ranges"] = bytesUnit
+			h["Content-Length"] = []string{strconv.Itoa(len(small))}
+			w.WriteHeader(http.StatusOK)
+			if r.Method != http.MethodHead {
+				w.Write(small)
+			}
+			return nil
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(small))
+		return nil
 	}
 	var content io.ReadSeeker = f
 	if o, ok := f.(blob.OSFile); ok {
@@ -87,6 +114,55 @@ func (a *API) download(w http.ResponseWriter, r *http.Request, name, version str
 	}
 	http.ServeContent(w, r, "", time.Time{}, content)
 	return nil
+}
+
+var (
+	immutableValue = []string{"public, max-age=31536000, immutable"}
+	gzipType       = []string{"application/gzip"}
+	yes            = []string{"true"}
+	bytesUnit      = []string{"bytes"}
+)
+
+// maxCachedArchive is the largest archive kept in Options.Archives: most
+// packages are smaller, and past this size the request's cost is the
+// transfer, which sendfile already makes cheap.
+const maxCachedArchive = 64 << 10
+
+// smallArchive returns the bytes of a small archive from the in-process
+// archive cache, reading them from the archive store on a miss. Archives
+// are content-addressed and immutable, so an entry never goes stale; a
+// deleted version is refused by LookupArchive before this is reached.
+func (a *API) smallArchive(ctx context.Context, ref *registry.ArchiveRef) ([]byte, error) {
+	key := "archive:" + ref.Checksum
+	if b, ok, _ := a.opts.Archives.Get(ctx, key); ok {
+		return b, nil
+	}
+	f, err := a.reg.OpenArchive(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if f.Size() > maxCachedArchive {
+		return nil, errs.Errorf(errs.Internal, "the archive of %s@%s is %d bytes, not the %d recorded", ref.Package, ref.Version, f.Size(), ref.Size)
+	}
+	b := make([]byte, f.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "reading the archive of "+ref.Package+"@"+ref.Version)
+	}
+	a.opts.Archives.Set(ctx, key, b, 0)
+	return b, nil
+}
+
+// plainRequest reports whether r asks for the whole archive with no
+// condition: no Range and no validator that http.ServeContent would check
+// (If-Modified-Since is moot, archives have no modification time).
+func plainRequest(r *http.Request) bool {
+	for _, k := range []string{"Range", "If-None-Match", "If-Match", "If-Range", "If-Unmodified-Since"} {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // redirectDownload answers a download with a 302 to the archive's URL in

@@ -44,9 +44,11 @@ type Config struct {
 	SessionTimeout time.Duration
 	BcryptCost     int
 
-	MaxPackageSize  int64
-	MaxUnpackedSize int64
-	UploadTimeout   time.Duration
+	MaxPackageSize int64
+	// ArchiveCacheSize bounds the in-process memory for small archives.
+	ArchiveCacheSize int64
+	MaxUnpackedSize  int64
+	UploadTimeout    time.Duration
 	// OrphanQuarantine is how long swept archives are kept before deletion.
 	OrphanQuarantine time.Duration
 

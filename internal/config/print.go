@@ -45,6 +45,7 @@ func (c *Config) Effective() [][2]string {
 		"MAX_UNPACKED_SIZE":     FormatSize(c.MaxUnpackedSize),
 		"UPLOAD_TIMEOUT":        FormatDuration(c.UploadTimeout),
 		"ORPHAN_QUARANTINE":     FormatDuration(c.OrphanQuarantine),
+		"ARCHIVE_CACHE_SIZE":    FormatSize(c.ArchiveCacheSize),
 		"DATABASE_URL":          MaskURL(c.DatabaseURL),
 		"REDIS_URL":             MaskURL(c.RedisURL),
 		"BLOB_STORE":            c.BlobStore,

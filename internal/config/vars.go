@@ -85,6 +85,15 @@ var vars = []variable{
 			c.UploadTimeout = d
 			return nil
 		}},
+	{name: "ARCHIVE_CACHE_SIZE", def: "16MB", doc: "memory for keeping small archives (up to 64 KiB, most packages) in each process, so their downloads need no file or storage read; 0 turns it off",
+		set: func(c *Config, v string) error {
+			n, err := ParseSize(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("want a size such as 16MB, or 0 for none")
+			}
+			c.ArchiveCacheSize = n
+			return nil
+		}},
 	{name: "ORPHAN_QUARANTINE", def: "7d", doc: "how long archives the orphan sweep removed are kept in quarantine (DATA_DIR/packages/quarantine, or quarantine/ in S3) before deletion (7d, 48h)",
 		set: func(c *Config, v string) (err error) {
 			c.OrphanQuarantine, err = ParseDuration(v)

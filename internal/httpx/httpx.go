@@ -13,12 +13,15 @@ import (
 	"strings"
 )
 
-type ctxKey int
+// requestKey is the context key of a request's requestInfo: one context
+// value, set once by the server, rather than one per fact, because every
+// value costs the hot path a context and a copy of the request.
+type requestKey struct{}
 
-const (
-	keyRequestID ctxKey = iota
-	keyClient
-)
+type requestInfo struct {
+	id     string
+	client Client
+}
 
 // Client is what the server learned about a request's origin.
 type Client struct {
@@ -133,29 +136,26 @@ func validHost(h string) bool {
 	return true
 }
 
-// WithClient stores the client in the context.
-func WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, keyClient, c)
+// WithRequest stores a request's id and client in the context.
+func WithRequest(ctx context.Context, id string, c Client) context.Context {
+	return context.WithValue(ctx, requestKey{}, &requestInfo{id: id, client: c})
 }
 
 // ClientOf returns the request's client (resolved by the server's
 // middleware), or what the request alone says when there is none.
 func ClientOf(r *http.Request) Client {
-	if c, ok := r.Context().Value(keyClient).(Client); ok {
-		return c
+	if info, ok := r.Context().Value(requestKey{}).(*requestInfo); ok {
+		return info.client
 	}
 	return Proxies{}.Resolve(r)
 }
 
-// WithRequestID stores a request id in the context.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, keyRequestID, id)
-}
-
 // RequestID returns the request id of a context, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(keyRequestID).(string)
-	return id
+	if info, ok := ctx.Value(requestKey{}).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
 }
 
 // NewRequestID returns a random request id.

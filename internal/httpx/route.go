@@ -53,8 +53,13 @@ type caller struct {
 }
 
 // WithCaller records in ctx who the middleware found the caller to be,
-// and the error if the credentials were refused.
+// and the error if the credentials were refused. An anonymous caller with
+// no credentials at all changes nothing: Caller reads that from any
+// context.
 func WithCaller(ctx context.Context, p *auth.Principal, err error) context.Context {
+	if p == nil && err == nil {
+		return ctx
+	}
 	if p != nil {
 		ctx = auth.WithPrincipal(ctx, p)
 	}

@@ -9,7 +9,6 @@ package metrics
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,6 +44,7 @@ type Metrics struct {
 
 	requests      *prometheus.HistogramVec
 	inFlight      prometheus.Gauge
+	observers     sync.Map // requestLabels -> prometheus.Observer
 	published     prometheus.Counter
 	publishFailed *prometheus.CounterVec
 	downloads     prometheus.Counter
@@ -137,32 +137,29 @@ func (m *Metrics) CacheHit(hit bool) {
 // RateLimited counts a request refused by a rate limit.
 func (m *Metrics) RateLimited(scope string) { m.rateLimited.WithLabelValues(scope).Inc() }
 
-// Observe wraps next to time every request, labelled by the route pattern
-// the request matched (pattern returns it; never the raw path, whose values
-// are unbounded), the method and the status. It fits server.Options.Observe.
-func (m *Metrics) Observe(pattern func(*http.Request) string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		m.inFlight.Inc()
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			m.inFlight.Dec()
-			status := sw.status
-			v := recover()
-			if status == 0 {
-				status = http.StatusOK
-				if v != nil {
-					// The recovery outside answers 500.
-					status = http.StatusInternalServerError
-				}
-			}
-			m.requests.WithLabelValues(route(pattern(r)), method(r.Method), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
-			if v != nil {
-				panic(v)
-			}
-		}()
-		next.ServeHTTP(sw, r)
-	})
+// RequestStarted counts a request in flight; RequestDone ends it. Together
+// they fit server.Observer.
+func (m *Metrics) RequestStarted() { m.inFlight.Inc() }
+
+// requestLabels are the labels of one request's observation.
+type requestLabels struct {
+	route, method string
+	status        int
+}
+
+// RequestDone records a request's duration, labelled by the route pattern
+// it matched (never the raw path, whose values are unbounded), the method
+// and the status. The histogram of each label set is looked up once and
+// kept: the set is bounded by routes × methods × statuses, and the lookup
+// would otherwise hash the labels on every request.
+func (m *Metrics) RequestDone(pattern, meth string, status int, d time.Duration) {
+	m.inFlight.Dec()
+	l := requestLabels{route(pattern), method(meth), status}
+	o, ok := m.observers.Load(l)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(l, m.requests.WithLabelValues(l.route, l.method, strconv.Itoa(status)))
+	}
+	o.(prometheus.Observer).Observe(d.Seconds())
 }
 
 // route drops the method from a ServeMux pattern ("GET /api/packages/{name}"):
@@ -185,48 +182,6 @@ func method(m string) string {
 		return m
 	}
 	return "other"
-}
-
-// statusWriter records the status of a response, keeping the optional
-// interfaces reachable (Unwrap for http.ResponseController, ReadFrom for
-// sendfile).
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// ReadFrom hands the reader to the connection's own ReadFrom unchanged,
-// where net/http uses sendfile for files.
-func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
-	}
-	return io.Copy(w.ResponseWriter, src)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }
 
 // WatchPool adds the database pool's gauges, read by stats at each scrape.

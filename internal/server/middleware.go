@@ -16,16 +16,19 @@ import (
 	"github.com/dryad-lang/registry/internal/httpx"
 )
 
-// requestID gives every request an id, taken from a sane X-Request-ID
-// header (so a proxy's id carries through) or made up, and echoes it.
-func requestID(next http.Handler) http.Handler {
+// requestInfo gives every request an id, taken from a sane X-Request-ID
+// header (so a proxy's id carries through) or made up, and echoes it; and
+// resolves the client's address and base URL, once per request.
+func requestInfo(p httpx.Proxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			id = httpx.NewRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(httpx.WithRequestID(r.Context(), id)))
+		// The canonical form of the key, set directly: Header.Set would
+		// canonicalize it on every request.
+		w.Header()["X-Request-Id"] = []string{id}
+		next.ServeHTTP(w, r.WithContext(httpx.WithRequest(r.Context(), id, p.Resolve(r))))
 	})
 }
 
@@ -39,13 +42,6 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
-}
-
-// clientInfo resolves the client's address and base URL once per request.
-func clientInfo(p httpx.Proxies, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(httpx.WithClient(r.Context(), p.Resolve(r))))
-	})
 }
 
 // cleanPath collapses repeated slashes, so a client configured with a
@@ -118,28 +114,59 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// accessLog writes one line per request.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// Observer is told of every request when it starts and when it is
+// answered: the route pattern it matched ("" for none), its method, status
+// and duration. metrics.Metrics is one.
+type Observer interface {
+	RequestStarted()
+	RequestDone(pattern, method string, status int, d time.Duration)
+}
+
+// accessLog writes one line per request and tells obs (which may be nil)
+// about it: one status writer and one clock for both. The route pattern is
+// the one the mux recorded in the request (Request.Pattern), so nothing is
+// matched twice.
+func accessLog(log *slog.Logger, obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if obs != nil {
+			obs.RequestStarted()
+		}
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			// A handler that aborted the response (http.ErrAbortHandler)
+			// is still counted and logged, then the abort goes on.
+			v := recover()
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+				if v != nil {
+					sw.status = http.StatusInternalServerError
+				}
+			}
+			d := time.Since(start)
+			if obs != nil {
+				obs.RequestDone(r.Pattern, r.Method, sw.status, d)
+			}
+			level := slog.LevelInfo
+			if sw.status >= 500 {
+				level = slog.LevelError
+			}
+			if log.Enabled(r.Context(), level) {
+				log.LogAttrs(r.Context(), level, "request",
+					slog.String("request_id", httpx.RequestID(r.Context())),
+					slog.String("method", r.Method),
+					slog.String("path", r.URL.Path),
+					slog.Int("status", sw.status),
+					slog.Int64("bytes", sw.bytes),
+					slog.Duration("duration", d),
+					slog.String("client", httpx.ClientOf(r).IP),
+				)
+			}
+			if v != nil {
+				panic(v)
+			}
+		}()
 		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		level := slog.LevelInfo
-		if sw.status >= 500 {
-			level = slog.LevelError
-		}
-		log.LogAttrs(r.Context(), level, "request",
-			slog.String("request_id", httpx.RequestID(r.Context())),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("client", httpx.ClientOf(r).IP),
-		)
 	})
 }
 
@@ -195,6 +222,11 @@ func identify(fn func(*http.Request) (*auth.Principal, error), next http.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := fn(r)
+		if p == nil && err == nil {
+			// Anonymous, as most installs are: nothing to record.
+			next.ServeHTTP(w, r)
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(httpx.WithCaller(r.Context(), p, err)))
 	})
 }

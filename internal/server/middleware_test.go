@@ -2,13 +2,16 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +21,7 @@ import (
 func TestRecoverPanicsAnswersJSON500(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	h := requestID(recoverPanics(log, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := requestInfo(httpx.Proxies{}, recoverPanics(log, nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	})))
 	rec := httptest.NewRecorder()
@@ -33,9 +36,10 @@ func TestRecoverPanicsAnswersJSON500(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
-	var seen string
-	h := requestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var seen, client string
+	h := requestInfo(httpx.Proxies{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = httpx.RequestID(r.Context())
+		client = httpx.ClientOf(r).IP
 	}))
 	for _, tt := range []struct{ in, want string }{
 		{"abc-123", "abc-123"},
@@ -51,6 +55,9 @@ func TestRequestID(t *testing.T) {
 		h.ServeHTTP(rec, r)
 		if rec.Header().Get("X-Request-ID") != seen || seen == "" {
 			t.Errorf("%q: header %q, context %q", tt.in, rec.Header().Get("X-Request-ID"), seen)
+		}
+		if client != "192.0.2.1" { // httptest.NewRequest's peer
+			t.Errorf("client %q, want the peer's address", client)
 		}
 		if tt.want != "" && seen != tt.want {
 			t.Errorf("a sane incoming id should be kept: %q -> %q", tt.in, seen)
@@ -81,7 +88,7 @@ func TestAccessLogKeepsSendfile(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	var rf bool
-	srv := httptest.NewServer(accessLog(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(accessLog(log, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, rf = w.(io.ReaderFrom)
 		f, _ := os.Open(path)
 		defer f.Close()
@@ -136,3 +143,80 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// observed is an Observer that keeps what it is told.
+type observed struct {
+	mu      sync.Mutex
+	started int
+	done    []string
+}
+
+func (o *observed) RequestStarted() { o.mu.Lock(); o.started++; o.mu.Unlock() }
+
+func (o *observed) RequestDone(pattern, method string, status int, d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.done = append(o.done, fmt.Sprintf("%s|%s|%d", pattern, method, status))
+}
+
+// The access log tells the observer the pattern the mux matched (read from
+// the request, not matched again), the method and the status, also of a
+// handler that panicked (the recovery's 500) or aborted, and of a request
+// no route matched.
+func TestAccessLogObserves(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /packages/{name}/{file}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) })
+	mux.HandleFunc("POST /api/upload", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	mux.HandleFunc("GET /abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
+	obs := &observed{}
+	srv := httptest.NewServer(accessLog(log, obs, recoverPanics(log, nil, mux)))
+	for _, req := range []struct{ method, path string }{
+		{"GET", "/packages/mylib/1.0.0.tar.gz"}, {"POST", "/api/upload"}, {"GET", "/boom"},
+		{"GET", "/abort"}, {"GET", "/nothing/here"}, {"PURGE", "/api/upload"},
+	} {
+		r, _ := http.NewRequest(req.method, srv.URL+req.path, nil)
+		if res, err := http.DefaultClient.Do(r); err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}
+	srv.Close() // waits for the handlers
+	want := []string{
+		"GET /packages/{name}/{file}|GET|200", "POST /api/upload|POST|201", "GET /boom|GET|500",
+		"GET /abort|GET|500", "|GET|404", "|PURGE|405",
+	}
+	if obs.started != len(want) || !slices.Equal(obs.done, want) {
+		t.Errorf("observed %d started, done %q; want %q", obs.started, obs.done, want)
+	}
+}
+
+// BenchmarkMiddleware measures what the middleware every request goes
+// through costs around a handler that does nothing.
+func BenchmarkMiddleware(b *testing.B) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/packages/{name}", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("{}"))
+	})
+	h := cleanPath(requestInfo(httpx.Proxies{}, accessLog(log, nopObserver{}, recoverPanics(log, nil, cors(nil, mux)))))
+	r := httptest.NewRequest("GET", "/api/packages/mylib", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) RequestStarted()                                {}
+func (nopObserver) RequestDone(string, string, int, time.Duration) {}
+
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}

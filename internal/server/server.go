@@ -42,8 +42,8 @@ type Options struct {
 	Git http.Handler
 	// Metrics serves /metrics on the main port; nil when off or elsewhere.
 	Metrics http.Handler
-	// Observe wraps the handler to record request metrics; may be nil.
-	Observe func(pattern func(*http.Request) string, next http.Handler) http.Handler
+	// Observer records request metrics; may be nil.
+	Observer Observer
 	// Limiter enforces the routes' rate limits; nil enforces none.
 	Limiter ratelimit.Limiter
 	// OnRateLimited is told the policy of every refused request; may be nil.
@@ -169,14 +169,10 @@ func (s *Server) findAllowed(next http.Handler) http.Handler {
 // through; each route adds its own (see route).
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.mux
-	if s.opts.Observe != nil {
-		h = s.opts.Observe(s.pattern, h)
-	}
 	h = cors(s.opts.AllowedOrigins, h)
 	h = recoverPanics(s.log, s.pageErrors(), h)
-	h = accessLog(s.log, h)
-	h = clientInfo(s.opts.Proxies, h)
-	h = requestID(h)
+	h = accessLog(s.log, s.opts.Observer, h)
+	h = requestInfo(s.opts.Proxies, h)
 	h = cleanPath(h)
 	return h
 }
@@ -188,16 +184,6 @@ func (s *Server) pageErrors() func(http.ResponseWriter, *http.Request, error) {
 		return nil
 	}
 	return s.opts.Web.WriteError
-}
-
-// pattern names the route a request matched, for metrics labels: never the
-// raw path, whose values are unbounded.
-func (s *Server) pattern(r *http.Request) string {
-	_, p := s.mux.Handler(r)
-	if p == "" {
-		return "unmatched"
-	}
-	return p
 }
 
 // Serve serves on l until ctx ends, then shuts down gracefully: it stops
