@@ -113,6 +113,15 @@ start=$(now_ms)
 "$work/bench" seed -url "$url" -packages "$PACKAGES" -versions "$VERSIONS" -token-file "$work/token"
 say "seeded in $(since "$start")"
 
+# Every publish leaves a git commit to make in the background; measuring
+# while the queue drains would measure git too.
+metrics_url=$url/metrics
+[[ -n $PROFILE ]] && metrics_url=http://127.0.0.1:$pprof_port/metrics
+start=$(now_ms)
+git_idle() { curl -sf "$metrics_url" | grep -qx 'dryad_git_queue_jobs 0'; }
+wait_for 600 git_idle || die "the git queue did not drain in 10 minutes"
+say "git queue drained in $(since "$start")"
+
 # The baselines serve the same bytes (the metadata documents and the two
 # archives, as the registry served them) at the same paths: nginx from
 # files, with its access log on as the registry's is at LOG_LEVEL=info, and
