@@ -130,7 +130,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		rc := cacheredis.NewCache(a.redis, prefix)
 		a.health = cache.NewHealth("redis", rc, cache.HealthOptions{Logger: log})
 		c = cache.NewResilientCache(rc, a.health)
-		counters = cache.NewResilientCounters(cacheredis.NewCounters(a.redis, prefix, cacheredis.CountersOptions{}), memCounters, a.health)
+		// Downloads are counted in memory and pushed to Redis at each
+		// flush: no network round trip per download.
+		counters = cache.NewBufferedCounters(cache.NewResilientCounters(cacheredis.NewCounters(a.redis, prefix, cacheredis.CountersOptions{}), memCounters, a.health))
 		locker = cache.NewResilientLocker(cacheredis.NewLocker(a.redis, prefix), memLocker, a.health)
 		a.limiter = ratelimit.NewResilient(limitredis.New(a.redis, prefix), memLimiter, ratelimit.ResilientOptions{Logger: log})
 		if err := a.health.Check(ctx); err != nil {

@@ -103,6 +103,13 @@ func (s *Service) FlushDownloads(ctx context.Context) error {
 func (s *Service) flushDownloads(ctx context.Context, final bool) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
+	// Counts this process buffers go to the shared backend whoever holds
+	// the lease, so that the holder's drain finds them.
+	if p, ok := s.counters.(cache.Pusher); ok {
+		if err := p.Push(ctx); err != nil {
+			s.log.WarnContext(ctx, "pushing buffered download counts", "err", err)
+		}
+	}
 	unlock, ok, err := s.locker.TryLock(ctx, "flush-downloads", time.Minute)
 	switch {
 	case ok:
