@@ -108,7 +108,7 @@ type Options struct {
 	// cache: the point is to read no file and make no network call); nil
 	// reads every download from the archive store.
 	Archives cache.Cache
-	Logger      *slog.Logger
+	Logger   *slog.Logger
 	// Limits is the rate-limit policy table; a policy with rate 0 is off.
 	Limits  ratelimit.Table
 	Checks  []Check
