@@ -33,6 +33,7 @@ func diffFixture(t *testing.T, r *testRegistry) {
 			"page.html":      "<script>alert(1)</script>",
 			"src/tree.dryad": "fn grow(n) {\n  return n + 1\n}\n\nfn shade() {\n  return 0\n}\n",
 			"src/old.dryad":  "// going away\n",
+			"data/big.txt":   strings.Repeat("old line\n", 40000),
 		}})
 	publish(pkg{name: "bough", version: "1.3.0", fields: map[string]any{"description": "second <b>", "license": "MIT",
 		"dependencies": map[string]string{"sap": "^2.0.0", "resin": "~1.0.0"}},
@@ -43,7 +44,10 @@ func diffFixture(t *testing.T, r *testRegistry) {
 			"img/logo.png":   png,
 			"src/tree.dryad": "fn grow(n) {\n  return n + 2\n}\n\nfn shade() {\n  return 0\n}\n",
 			"src/new.dryad":  "fn branch() { return \"<new>\" }\n",
+			"data/big.txt":   strings.Repeat("new line\n", 40000),
 		}})
+	publish(pkg{name: "bough", version: "1.4.0"})
+	r.expect(200, "DELETE", "/api/packages/bough/versions/1.4.0", tok, nil)
 }
 
 func TestWebDiffAndReadme(t *testing.T) {
@@ -92,7 +96,8 @@ func TestWebDiffAndReadme(t *testing.T) {
 	checkPageHeaders(t, "/packages/bough/1.2.0/diff/1.3.0", c.get("/packages/bough/1.2.0/diff/1.3.0").Header)
 	for _, want := range []string{
 		"<title>bough 1.2.0 → 1.3.0",
-		"1 file added", "3 files removed", "2 files changed",
+		"1 file added", "3 files removed", "3 files changed",
+		"This change is too large to show here.",
 		`<span class="change-added">added</span></td>`, `href="/packages/bough/1.3.0/files/src/new.dryad">src/new.dryad</a>`,
 		`<span class="change-removed">removed</span>`, `href="/packages/bough/1.2.0/files/src/old.dryad">src/old.dryad</a>`,
 		// Dependencies: one added, one range changed.
@@ -125,6 +130,7 @@ func TestWebDiffAndReadme(t *testing.T) {
 	}{
 		{"/packages/bough/1.2.0/diff/9.9.9", 404, `bough has no version &#34;9.9.9&#34;`},
 		{"/packages/nothing/1.0.0/diff/1.1.0", 404, "nothing"},
+		{"/packages/bough/1.3.0/diff/1.4.0", 410, "bough@1.4.0 was deleted"},
 		{"/packages/bough/1.3.0/diff/1.3.0", 422, "are the same version of bough; choose two different versions"},
 		{"/packages/bough/diff?from=1.2.0", 400, "choose two versions to compare"},
 	} {
@@ -151,7 +157,7 @@ func TestWebDiffAndReadme(t *testing.T) {
 	if err := json.Unmarshal(res.Body, &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.Name != "bough" || d.From != "1.2.0" || d.To != "1.3.0" || len(d.Files) != 6 || len(d.Dependencies) != 2 ||
+	if d.Name != "bough" || d.From != "1.2.0" || d.To != "1.3.0" || len(d.Files) != 7 || len(d.Dependencies) != 2 ||
 		d.Dependencies[0].Name != "resin" || d.Dependencies[0].Change != "added" || d.Dependencies[1].Change != "changed" {
 		t.Errorf("API diff: %s", res.Body)
 	}
