@@ -154,3 +154,34 @@ func TestHighlightBounded(t *testing.T) {
 		t.Errorf("%d highlighted keywords: beyond the budget", n)
 	}
 }
+
+func FuzzLexDryad(f *testing.F) {
+	f.Add("let x = 1 // c\n")
+	f.Add("\"unterminated\n/* open")
+	f.Add("0x 1e+ 'a\\'b' ... ⊕ été(")
+	f.Fuzz(func(t *testing.T, src string) {
+		var b strings.Builder
+		for _, tk := range lexDryad(src) {
+			if tk.text == "" {
+				t.Fatalf("empty token in %q", src)
+			}
+			b.WriteString(tk.text)
+		}
+		if b.String() != src {
+			t.Fatalf("tokens spell %q, want %q", b.String(), src)
+		}
+	})
+}
+
+func BenchmarkRenderLargeReadme(b *testing.B) {
+	block := "```dryad\n" + strings.Repeat("let x = \"y\" + 42 // note\n", 1000) + "```\n\n" +
+		"```go\n" + strings.Repeat("func f() { return 1 }\n", 1000) + "```\n\n"
+	src := []byte(strings.Repeat(block, MaxSource/len(block)))
+	r := New()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := r.Render(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
