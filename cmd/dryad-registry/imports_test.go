@@ -22,7 +22,7 @@ var layers = map[string]int{
 	"internal/blob": 60, "internal/blob/fs": 61, "internal/blob/s3": 61, "internal/blob/blobtest": 62,
 	"internal/cache": 60, "internal/cache/memory": 61, "internal/cache/redis": 61, "internal/cache/cachetest": 62,
 	"internal/ratelimit": 60, "internal/ratelimit/memory": 61, "internal/ratelimit/redis": 61, "internal/ratelimit/ratelimittest": 62,
-	"internal/auth": 60, "internal/manifest": 60, "internal/archive": 60, "internal/markdown": 60, "internal/tlog": 60,
+	"internal/auth": 60, "internal/manifest": 60, "internal/archive": 60, "internal/markdown": 60, "internal/tlog": 60, "internal/textdiff": 60,
 	"internal/httpx": 65, "internal/logging": 66,
 	"internal/config": 40,
 	"internal/errs":   10, "internal/testenv": 5,

@@ -48,6 +48,7 @@ type Registry interface {
 	Version(ctx context.Context, name, version string) (*registry.Version, error)
 	Resolve(ctx context.Context, name, rng string) (*registry.Version, error)
 	Stats(ctx context.Context, name string) (*registry.PackageStats, error)
+	DiffVersions(ctx context.Context, name, from, to string) (*registry.VersionDiff, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	History(ctx context.Context, name string, limit, offset int) (*registry.HistoryPage, error)
 	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
@@ -173,6 +174,7 @@ func (a *API) Routes() []httpx.Route {
 		{"DELETE /api/packages/{name}/versions/{version}/yank", api, a.unyank},
 		{"GET /api/packages/{name}/resolve", api, a.resolve},
 		{"GET /api/packages/{name}/stats", api, a.stats},
+		{"GET /api/packages/{name}/diff/{from}/{to}", api, a.diff},
 		{"GET /api/packages/{name}/history", api, a.history},
 		{"GET /api/packages/{name}/owners", api, a.owners},
 		{"PUT /api/packages/{name}/owners", api, a.addOwners},

@@ -49,6 +49,17 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, newStatsJSON(st))
 }
 
+// diff serves GET /api/packages/{name}/diff/{from}/{to}: the files and
+// dependencies that changed between two versions (no line diffs; the web
+// page shows them).
+func (a *API) diff(w http.ResponseWriter, r *http.Request) error {
+	d, err := a.reg.DiffVersions(r.Context(), r.PathValue("name"), r.PathValue("from"), r.PathValue("to"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newDiffJSON(d))
+}
+
 func (a *API) totals(w http.ResponseWriter, r *http.Request) error {
 	t, err := a.reg.Totals(r.Context())
 	if err != nil {

@@ -128,6 +128,75 @@ func newStatsJSON(st *registry.PackageStats) statsJSON {
 	return out
 }
 
+type diffJSON struct {
+	Name         string                 `json:"name"`
+	From         string                 `json:"from"`
+	To           string                 `json:"to"`
+	Files        []fileChangeJSON       `json:"files"`
+	Unchanged    int                    `json:"unchanged"`
+	Manifest     []fieldChangeJSON      `json:"manifest"`
+	Dependencies []dependencyChangeJSON `json:"dependencies"`
+}
+
+type fileChangeJSON struct {
+	Path        string `json:"path"`
+	Change      string `json:"change"`
+	OldSize     *int64 `json:"old_size"`
+	NewSize     *int64 `json:"new_size"`
+	ModeChanged bool   `json:"mode_changed"`
+	Binary      bool   `json:"binary"`
+}
+
+type fieldChangeJSON struct {
+	Field string  `json:"field"`
+	Old   *string `json:"old"`
+	New   *string `json:"new"`
+}
+
+type dependencyChangeJSON struct {
+	Name   string  `json:"name"`
+	Dev    bool    `json:"dev"`
+	Change string  `json:"change"`
+	Old    *string `json:"old"`
+	New    *string `json:"new"`
+}
+
+// newDiffJSON writes a diff; what one side lacks is null.
+func newDiffJSON(d *registry.VersionDiff) diffJSON {
+	out := diffJSON{Name: d.Package, From: d.From, To: d.To, Unchanged: d.Unchanged,
+		Files: []fileChangeJSON{}, Manifest: []fieldChangeJSON{}, Dependencies: []dependencyChangeJSON{}}
+	orNil := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	for _, f := range d.Files {
+		c := fileChangeJSON{Path: f.Path, Change: string(f.Kind), ModeChanged: f.ModeChanged, Binary: f.Binary}
+		if f.Kind != registry.FileAdded {
+			c.OldSize = &f.OldSize
+		}
+		if f.Kind != registry.FileRemoved {
+			c.NewSize = &f.NewSize
+		}
+		out.Files = append(out.Files, c)
+	}
+	for _, m := range d.Manifest {
+		out.Manifest = append(out.Manifest, fieldChangeJSON{Field: m.Field, Old: orNil(m.Old), New: orNil(m.New)})
+	}
+	for _, dep := range d.Dependencies {
+		change := "changed"
+		switch {
+		case dep.Old == "":
+			change = "added"
+		case dep.New == "":
+			change = "removed"
+		}
+		out.Dependencies = append(out.Dependencies, dependencyChangeJSON{Name: dep.Name, Dev: dep.Dev, Change: change, Old: orNil(dep.Old), New: orNil(dep.New)})
+	}
+	return out
+}
+
 type totalsJSON struct {
 	Packages  int64 `json:"packages"`
 	Versions  int64 `json:"versions"`

@@ -16,6 +16,7 @@ import (
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/manifest"
+	"github.com/dryad-lang/registry/internal/markdown"
 	"github.com/dryad-lang/registry/internal/store"
 	"github.com/dryad-lang/registry/internal/tlog"
 )
@@ -98,7 +99,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	}
 	readmeHTML := ""
 	if len(pkg.Readme) > 0 {
-		if readmeHTML, err = s.md.Render(pkg.Readme); err != nil {
+		if readmeHTML, err = s.md.RenderPackage(pkg.Readme, markdown.PackageLinks(m.Name, m.Version, pkg.ReadmePath)); err != nil {
 			s.log.WarnContext(ctx, "rendering README", "package", m.Name, "err", err)
 		}
 	}
@@ -394,7 +395,7 @@ func countFiles(fs []archive.File) int {
 	return n
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

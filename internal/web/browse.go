@@ -289,15 +289,40 @@ func (w *Web) files(rw http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// rawFile streams one file of an archive as a download. It is never
-// served inline: the registry's origin must not render uploaded content.
+// inlineImages are the raster image types a README may show from its own
+// package, by file extension. They hold no script, so the browser may
+// display them inline on the registry's origin.
+var inlineImages = map[string]string{
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+	".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon", ".bmp": "image/bmp",
+}
+
+// rawFile streams one file of an archive: the raster images of
+// inlineImages inline with their type (READMEs show them with <img>),
+// everything else as a download. SVG keeps its type, so that an <img>
+// still draws a package's logo (an image element never runs an SVG's
+// scripts), but is sent as an attachment: opened directly, the browser
+// saves it rather than render it on the registry's origin. HTML and any
+// other type are attachments of type application/octet-stream. Every
+// answer carries nosniff and a sandboxing CSP besides.
 func (w *Web) rawFile(rw http.ResponseWriter, r *http.Request, name, version, p string) error {
 	started := false
 	err := w.reg.CopyArchiveFile(r.Context(), name, version, p, func(e registry.ArchiveEntry) {
 		started = true
 		h := rw.Header()
-		h.Set("Content-Type", "application/octet-stream")
-		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(path.Base(e.Path)))
+		ext := strings.ToLower(path.Ext(e.Path))
+		disposition := "attachment"
+		switch typ, ok := inlineImages[ext]; {
+		case ok:
+			h.Set("Content-Type", typ)
+			disposition = "inline"
+		case ext == ".svg":
+			h.Set("Content-Type", "image/svg+xml")
+		default:
+			h.Set("Content-Type", "application/octet-stream")
+		}
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(path.Base(e.Path)))
 		h.Set("Content-Length", strconv.FormatInt(e.Size, 10))
 		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 		h.Set("Cache-Control", "public, max-age=86400")

@@ -67,6 +67,10 @@ type versionView struct {
 	Yanked       bool
 	Prerelease   bool
 	Downloads    int64
+	// Previous is the version before this one in the package's list
+	// (the next older one not deleted), "" for the first; the versions
+	// list links their diff.
+	Previous string
 	// InLog is the version's publish record in the transparency log; nil
 	// in lists, and for versions not recorded.
 	InLog *logEntryView
@@ -164,6 +168,12 @@ func (w *Web) buildPackageView(ctx context.Context, name, version string) (*pack
 	}
 	for i := range p.Versions {
 		view.Versions[i] = newVersionView(&p.Versions[i])
+		if i+1 < len(p.Versions) {
+			view.Versions[i].Previous = p.Versions[i+1].Version
+		}
+		if p.Versions[i].Version == shown.Version {
+			view.Version.Previous = view.Versions[i].Previous
+		}
 	}
 	entries, err := w.reg.VersionLog(ctx, p.Name, shown.Version)
 	if err != nil {

@@ -51,6 +51,7 @@ type Registry interface {
 	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
 	UserPackages(ctx context.Context, userID int64) ([]registry.PackageSummary, error)
 	PublicProfile(ctx context.Context, username string) (*registry.PublicUser, error)
+	DiffVersions(ctx context.Context, name, from, to string) (*registry.VersionDiff, error)
 	BrowseArchive(ctx context.Context, name, version, p string, max int64) (*registry.ArchivePath, error)
 	CopyArchiveFile(ctx context.Context, name, version, p string, start func(registry.ArchiveEntry), w io.Writer) error
 	LogKey() string
@@ -155,6 +156,8 @@ func (w *Web) Routes() []httpx.Route {
 		page("GET /packages/{name}", w.packagePage),
 		page("GET /packages/{name}/{version}/files", w.filesRoot),
 		w.route("GET /packages/{name}/{version}/files/{path...}", nil, httpx.DeadlineDownload, w.files),
+		page("GET /packages/{name}/diff", w.diffForm),
+		w.route("GET /packages/{name}/{from}/diff/{to}", nil, httpx.DeadlineDownload, w.diffPage),
 		page("GET /users/{username}", w.user),
 		page("GET /docs/api", w.apiReferencePage),
 		page("GET /log", w.logPage),
