@@ -1,24 +1,33 @@
-// Command bench holds the helpers of scripts/bench.sh.
+// Command bench holds the helpers of scripts/bench.sh, bench-scale.sh and
+// soak.sh.
 //
-//	bench seed -url http://127.0.0.1:PORT -packages 1000 -versions 5 -token-file F
+//	bench seed -url http://127.0.0.1:PORT -packages 1000 -versions 5 -many 50 -token-file F
 //
 // seeds a running registry through its HTTP API: an account, an API token
 // (written to -token-file, for the publish benchmark), PACKAGES packages of
-// VERSIONS versions each, and bench-10k and bench-1m, whose archives are
-// about 10 KB and 1 MB, for the download benchmarks.
+// VERSIONS versions each, bench-many with MANY versions, and bench-10k and
+// bench-1m, whose archives are about 10 KB and 1 MB, for the download
+// benchmarks.
 //
 //	bench baseline -dir D
 //
-// serves the files of folder D over loopback the way a bare net/http
-// server would (D/metadata.json for every GET /api/packages/…, the other
-// files at /packages/NAME through http.ServeContent, anything else 404),
-// and prints its URL: the ceiling the registry's figures are compared to.
+// serves D/api/packages/NAME (the metadata documents, from memory) and
+// D/packages/NAME/VERSION.tar.gz (through http.ServeContent) over loopback
+// the way a bare net/http server would, and prints its URL: what net/http
+// alone costs, beside the registry's figures.
 //
 //	bench soak -url U -token-file F -pid P -rate 50 -duration 10m
 //
 // drives the registry with a fixed rate of mixed traffic for a while and
 // checks that nothing failed and that the server's memory and open files
 // stayed flat (see soak.go).
+//
+//	bench scale-seed -url U -token-file F -from 0 -to 100 [-huge 1000]
+//	bench scale-measure -url U -token-file F -packages N -out F.json
+//	bench scale-report [-extra NAME=S1=S2=U1=U2] SMALL.json LARGE.json
+//
+// build the scale benchmark's catalogue, measure reads and publishes on it,
+// and compare the figures of a small and a large catalogue (see scale.go).
 package main
 
 import (
@@ -45,7 +54,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench seed|baseline|soak [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench seed|baseline|soak|scale-seed|scale-measure|scale-report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -83,13 +92,46 @@ func main() {
 		}
 		o.token = strings.TrimSpace(string(tok))
 		err = soak(context.Background(), o)
+	case "scale-seed":
+		fs := flag.NewFlagSet("scale-seed", flag.ExitOnError)
+		base := fs.String("url", "", "registry base URL")
+		tokenFile := fs.String("token-file", "", "API token file: read, or written after signing up")
+		from := fs.Int("from", 0, "first package number")
+		to := fs.Int("to", 100, "package number to stop before")
+		workers := fs.Int("workers", 8, "concurrent uploads")
+		huge := fs.Int("huge", 0, "versions of scale-huge to publish first")
+		fs.Parse(os.Args[2:])
+		err = scaleSeed(context.Background(), *base, *tokenFile, *from, *to, *workers, *huge)
+	case "scale-measure":
+		fs := flag.NewFlagSet("scale-measure", flag.ExitOnError)
+		base := fs.String("url", "", "registry base URL")
+		tokenFile := fs.String("token-file", "", "API token file")
+		packages := fs.Int("packages", 100, "packages in the catalogue")
+		huge := fs.Int("huge", 1000, "versions of scale-huge")
+		clients := fs.Int("clients", 4, "concurrent clients of each read")
+		duration := fs.Duration("duration", 5*time.Second, "length of each read's run")
+		seq := fs.Int("seq", 100, "packages published by one client")
+		conc := fs.Int("conc", 200, "packages published by 8 clients")
+		out := fs.String("out", "", "JSON file of the figures")
+		fs.Parse(os.Args[2:])
+		err = scaleMeasure(context.Background(), *base, *tokenFile, *packages, *huge, *clients, *duration, *seq, *conc, *out)
+	case "scale-report":
+		fs := flag.NewFlagSet("scale-report", flag.ExitOnError)
+		var extra multiFlag
+		fs.Var(&extra, "extra", "NAME=SMALL_S=LARGE_S=SMALL_UNITS=LARGE_UNITS of a whole-registry job (repeatable)")
+		fs.Parse(os.Args[2:])
+		if fs.NArg() != 2 {
+			fmt.Fprintln(os.Stderr, "bench scale-report: want the small and the large catalogue's JSON files")
+			os.Exit(2)
+		}
+		err = scaleReport(fs.Arg(0), fs.Arg(1), extra)
 	case "baseline":
 		fs := flag.NewFlagSet("baseline", flag.ExitOnError)
 		dir := fs.String("dir", "", "folder of the files to serve")
 		fs.Parse(os.Args[2:])
 		err = baseline(*dir)
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown command %q; want seed, baseline or soak\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "bench: unknown command %q; want seed, baseline, soak, scale-seed, scale-measure or scale-report\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err != nil {
@@ -152,6 +194,12 @@ func baseline(dir string) error {
 	fmt.Printf("http://%s\n", l.Addr())
 	return http.Serve(l, mux)
 }
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // client talks to the registry.
 type client struct {
@@ -292,12 +340,18 @@ func seed(ctx context.Context, base string, packages, versions, workers, many in
 // archive builds a package's .tar.gz: oaklibs.json, a source file, a README
 // and, when given, data.bin.
 func archive(name, version, deps string, payload []byte) []byte {
+	return archiveWith(name, version, "benchmark package "+name, `"bench"`, deps, payload)
+}
+
+// archiveWith is archive with a description and keywords (JSON strings,
+// comma-separated) of the caller's.
+func archiveWith(name, version, description, keywords, deps string, payload []byte) []byte {
 	files := []struct {
 		name string
 		body []byte
 	}{
-		{"oaklibs.json", []byte(`{"name": "` + name + `", "version": "` + version + `", "description": "benchmark package ` + name +
-			`", "license": "MIT", "keywords": ["bench"], "dependencies": {` + deps + `}}`)},
+		{"oaklibs.json", []byte(`{"name": "` + name + `", "version": "` + version + `", "description": "` + description +
+			`", "license": "MIT", "keywords": [` + keywords + `], "dependencies": {` + deps + `}}`)},
 		{"README.md", []byte("# " + name + "\n\nA package published by the benchmark.\n")},
 		{"lib/" + name + ".dryad", []byte("export fn hello() { print(\"" + name + " " + version + "\") }\n")},
 	}
