@@ -241,7 +241,8 @@ profile_done() {
 	curl -sf -o "$PROFILE/$1.allocs.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/allocs" || say "the allocation profile of $1 failed"
 }
 
-# The registry's RSS is sampled every 100 ms during all the load runs.
+# The registry's RSS is sampled every 100 ms during the load runs, and
+# apart during the many connections' run.
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 (
 	while kill -0 "$server_pid" 2>/dev/null; do
@@ -278,8 +279,18 @@ bench "404" /api/packages/no-such-package 404
 
 # Many clients at once: KEEPALIVE connections kept open for the whole run,
 # each sending requests one after another.
+kill "$sampler_pid" 2>/dev/null || true
+wait "$sampler_pid" 2>/dev/null || true
+rss_load=$(sort -n "$work/rss-load.txt" | tail -n1)
 say "wrk: $KEEPALIVE keep-alive connections on the metadata, registry then nginx"
 ulimit -n "$((KEEPALIVE * 2 + 1024))" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+(
+	while kill -0 "$server_pid" 2>/dev/null; do
+		rss
+		sleep 0.1
+	done
+) >"$work/rss-conns.txt" &
+sampler_pid=$!
 many_conns() {
 	local out
 	out=$(wrk -t"$THREADS" -c"$KEEPALIVE" -d"$DURATION" --latency "$1")
@@ -292,7 +303,7 @@ keepalive_nginx=$(many_conns "$nginx_url/api/packages/$hot")
 kill "$sampler_pid" 2>/dev/null || true
 wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=
-rss_load=$(sort -n "$work/rss-load.txt" | tail -n1)
+rss_conns=$(sort -n "$work/rss-conns.txt" | tail -n1)
 nginx_rss=0
 for p in $nginx_pid $(pgrep -P "$nginx_pid" || true); do
 	r=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || r=0
@@ -339,7 +350,7 @@ printf '%-22s %9s %8s %8s %6s   %9s %8s %6s   %9s %6s   %5s %5s\n' "benchmark" "
 printf '%s\n' "${results[@]}"
 echo
 echo "$KEEPALIVE keep-alive connections, metadata: registry $keepalive_registry; nginx $keepalive_nginx"
-echo "RSS under load: registry peak $((rss_load / 1024)) MiB; nginx (master and workers) $((nginx_rss / 1024)) MiB at the end"
+echo "RSS under load: registry peak $((rss_load / 1024)) MiB with $CONNECTIONS connections, $((rss_conns / 1024)) MiB with $KEEPALIVE; nginx (master and workers) $((nginx_rss / 1024)) MiB at the end"
 echo "publish of $PUBLISH_MB MiB (incompressible): $publish_time with packing; $(grep -m1 '^published' "$work/publish.txt")"
 echo "CPU/req: the server's CPU time (user + system) per request, in microseconds; ratio: registry req/s / nginx's and / the bare Go server's"
 echo "server RSS: $((rss_before / 1024)) MiB before, peak $((rss_peak / 1024)) MiB, increase $(((rss_peak - rss_before) / 1024)) MiB ($rss_samples samples every 50 ms)"
