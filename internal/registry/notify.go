@@ -55,11 +55,11 @@ type Recipient struct {
 
 // pendingNotice is a change whose notice is sent once it committed.
 type pendingNotice struct {
-	action          ImpactAction
-	pkg, version    string
-	actor           string
-	at              time.Time
-	rows            []affected
+	action       ImpactAction
+	pkg, version string
+	actor        string
+	at           time.Time
+	rows         []affected
 }
 
 // wantsNotice reports whether changes must compute their impact for a
