@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/logging"
+	"github.com/dryad-lang/registry/internal/notify"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	limitmemory "github.com/dryad-lang/registry/internal/ratelimit/memory"
 	limitredis "github.com/dryad-lang/registry/internal/ratelimit/redis"
@@ -152,17 +154,69 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	}
 	lim := archive.DefaultLimits()
 	lim.MaxUnpackedSize = cfg.MaxUnpackedSize
+	notifier, err := openNotifier(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if notifier != nil {
+		// Closed before the store (closers run last first); what is still
+		// queued gets a few seconds to go out.
+		a.closers = append(a.closers, func() error { notifier.Close(10 * time.Second); return nil })
+	}
 	a.registry, err = registry.New(registry.Options{
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, RedirectDownloads: cfg.S3.RedirectDownloads, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
+		Notifier: notifiers(notifier),
 	})
 	if err != nil {
 		return nil, err
 	}
 	ok = true
 	return a, nil
+}
+
+// openNotifier returns the e-mail notifier when NOTIFY_EMAIL_COMMAND is
+// set, nil otherwise. It is the one place notices are wired: webhooks, when
+// they come, join it here behind registry.Notifier.
+func openNotifier(cfg *config.Config, log *slog.Logger) (*notify.Email, error) {
+	if len(cfg.NotifyEmailCommand) == 0 {
+		return nil, nil
+	}
+	if _, err := exec.LookPath(cfg.NotifyEmailCommand[0]); err != nil {
+		return nil, fmt.Errorf("NOTIFY_EMAIL_COMMAND: %v", err)
+	}
+	host := cfg.Domain
+	if host == "" {
+		host = "localhost"
+	}
+	from := cfg.NotifyEmailFrom
+	if from == "" {
+		from = "noreply@" + host
+	}
+	base := cfg.PublicURL
+	if base == "" && cfg.Domain != "" {
+		base = "https://" + cfg.Domain
+	}
+	n, err := notify.NewEmail(notify.EmailOptions{
+		Command: cfg.NotifyEmailCommand, From: from, BaseURL: base, RegistryName: cfg.RegistryName, Domain: host, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("e-mail notices to owners of affected dependents", "command", cfg.NotifyEmailCommand[0], "from", from)
+	return n, nil
+}
+
+// notifiers composes the configured notifiers into the registry's one
+// (nil when there is none: a nil *notify.Email must not become a non-nil
+// interface).
+func notifiers(email *notify.Email) registry.Notifier {
+	if email == nil {
+		return nil
+	}
+	return email
 }
 
 // openBlobs opens the package archives' store: a folder of DATA_DIR, or an
