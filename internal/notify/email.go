@@ -267,7 +267,7 @@ func (e *Email) compose(n registry.Notice, a *registry.AffectedPackage) message 
 		subj = fmt.Sprintf("[%s] %s: %d %s of %s no longer %s", e.o.RegistryName, subject(n), unresolvable,
 			plural(unresolvable, "version", "versions"), a.Name, plural(unresolvable, "resolves", "resolve"))
 		if unresolvable < changed {
-			subj += fmt.Sprintf(", %d more resolve differently", changed-unresolvable)
+			subj += fmt.Sprintf(", %d more %s differently", changed-unresolvable, plural(changed-unresolvable, "resolves", "resolve"))
 		}
 	}
 
