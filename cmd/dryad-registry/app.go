@@ -209,14 +209,18 @@ func openNotifier(cfg *config.Config, log *slog.Logger) (*notify.Email, error) {
 	return n, nil
 }
 
-// notifiers composes the configured notifiers into the registry's one
-// (nil when there is none: a nil *notify.Email must not become a non-nil
-// interface).
+// notifiers composes the configured notifiers into the registry's one,
+// nil when there is none (a nil *notify.Email must not become a non-nil
+// interface). Webhooks join here as another registry.Notifier.
 func notifiers(email *notify.Email) registry.Notifier {
-	if email == nil {
+	var ns registry.Notifiers
+	if email != nil {
+		ns = append(ns, email)
+	}
+	if len(ns) == 0 {
 		return nil
 	}
-	return email
+	return ns
 }
 
 // openBlobs opens the package archives' store: a folder of DATA_DIR, or an

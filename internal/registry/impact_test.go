@@ -76,8 +76,15 @@ func entryString(e registry.ImpactEntry) string {
 }
 
 func TestImpact(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testImpact(t) })
+	// The dependents and owners queries are SQL of their own: the same
+	// table on the other engine.
+	t.Run("postgres", func(t *testing.T) { testImpact(t, registrytest.Postgres(t)) })
+}
+
+func testImpact(t *testing.T, opts ...registrytest.Option) {
 	ctx := context.Background()
-	f, _ := impactFixture(t)
+	f, _ := impactFixture(t, opts...)
 	tests := []struct {
 		name      string
 		q         registry.ImpactQuery

@@ -19,6 +19,17 @@ type Notifier interface {
 	Notify(ctx context.Context, n Notice)
 }
 
+// Notifiers tells every one of its notifiers: the wiring composes the
+// configured ones (e-mail, webhooks) into the registry's one.
+type Notifiers []Notifier
+
+// Notify tells each notifier in turn; each returns promptly.
+func (ns Notifiers) Notify(ctx context.Context, n Notice) {
+	for _, x := range ns {
+		x.Notify(ctx, n)
+	}
+}
+
 // Notice is a yank or delete that changed how other packages' ranges
 // resolve.
 type Notice struct {
