@@ -185,7 +185,9 @@ func openNotifier(cfg *config.Config, log *slog.Logger) (*notify.Email, error) {
 		return nil, nil
 	}
 	if _, err := exec.LookPath(cfg.NotifyEmailCommand[0]); err != nil {
-		return nil, fmt.Errorf("NOTIFY_EMAIL_COMMAND: %v", err)
+		// A program that is not there is a setting to fix: exit 2.
+		return nil, errs.Errorf(errs.Invalid, "NOTIFY_EMAIL_COMMAND=%q: %v; give a sendmail-compatible program such as /usr/sbin/sendmail -t -i",
+			strings.Join(cfg.NotifyEmailCommand, " "), err)
 	}
 	host := cfg.Domain
 	if host == "" {

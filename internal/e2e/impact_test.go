@@ -144,3 +144,21 @@ func anyStrings(v any) []string {
 	}
 	return out
 }
+
+// TestNotifyEmailSettings checks that bad notice settings stop the
+// registry at start, saying what to fix.
+func TestNotifyEmailSettings(t *testing.T) {
+	for _, tt := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"NOTIFY_EMAIL_FROM=not an address"}, `NOTIFY_EMAIL_FROM="not an address": want an e-mail address`},
+		{[]string{"NOTIFY_EMAIL_COMMAND=/nonexistent/sendmail -t"}, `NOTIFY_EMAIL_COMMAND="/nonexistent/sendmail -t"`},
+	} {
+		dir := t.TempDir()
+		code, out := runBinary(t, dir, append(tt.env, "DATA_DIR="+dir+"/data", "PORT=0"))
+		if code != 2 || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tt.env, code, tt.want, out)
+		}
+	}
+}
