@@ -253,10 +253,8 @@ func (e *Email) compose(n registry.Notice, a *registry.AffectedPackage) message 
 		to = append(to, r.Email)
 		toHeader = append(toHeader, (&mail.Address{Address: r.Email}).String())
 	}
-	changed := 0
-	unresolvable := 0
+	changed, unresolvable := len(a.Versions), 0
 	for _, v := range a.Versions {
-		changed++
 		if v.Unresolvable() {
 			unresolvable++
 		}
