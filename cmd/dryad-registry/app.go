@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/dryad-lang/registry/internal/config"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/logging"
+	"github.com/dryad-lang/registry/internal/notify"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	limitmemory "github.com/dryad-lang/registry/internal/ratelimit/memory"
 	limitredis "github.com/dryad-lang/registry/internal/ratelimit/redis"
@@ -154,17 +156,75 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 	}
 	lim := archive.DefaultLimits()
 	lim.MaxUnpackedSize = cfg.MaxUnpackedSize
+	notifier, err := openNotifier(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if notifier != nil {
+		// Closed before the store (closers run last first); what is still
+		// queued gets a few seconds to go out.
+		a.closers = append(a.closers, func() error { notifier.Close(10 * time.Second); return nil })
+	}
 	a.registry, err = registry.New(registry.Options{
 		Store: a.store, Blobs: a.blobs, Cache: c, Counters: counters, Locker: locker, Limiter: a.limiter,
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, RedirectDownloads: cfg.S3.RedirectDownloads, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
+		Notifier: notifiers(notifier),
 	})
 	if err != nil {
 		return nil, err
 	}
 	ok = true
 	return a, nil
+}
+
+// openNotifier returns the e-mail notifier when NOTIFY_EMAIL_COMMAND is
+// set, nil otherwise. It is the one place notices are wired: webhooks, when
+// they come, join it here behind registry.Notifier.
+func openNotifier(cfg *config.Config, log *slog.Logger) (*notify.Email, error) {
+	if len(cfg.NotifyEmailCommand) == 0 {
+		return nil, nil
+	}
+	if _, err := exec.LookPath(cfg.NotifyEmailCommand[0]); err != nil {
+		// A program that is not there is a setting to fix: exit 2.
+		return nil, errs.Errorf(errs.Invalid, "NOTIFY_EMAIL_COMMAND=%q: %v; give a sendmail-compatible program such as /usr/sbin/sendmail -t -i",
+			strings.Join(cfg.NotifyEmailCommand, " "), err)
+	}
+	host := cfg.Domain
+	if host == "" {
+		host = "localhost"
+	}
+	from := cfg.NotifyEmailFrom
+	if from == "" {
+		from = "noreply@" + host
+	}
+	base := cfg.PublicURL
+	if base == "" && cfg.Domain != "" {
+		base = "https://" + cfg.Domain
+	}
+	n, err := notify.NewEmail(notify.EmailOptions{
+		Command: cfg.NotifyEmailCommand, From: from, BaseURL: base, RegistryName: cfg.RegistryName, Domain: host, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("e-mail notices to owners of affected dependents", "command", cfg.NotifyEmailCommand[0], "from", from)
+	return n, nil
+}
+
+// notifiers composes the configured notifiers into the registry's one,
+// nil when there is none (a nil *notify.Email must not become a non-nil
+// interface). Webhooks join here as another registry.Notifier.
+func notifiers(email *notify.Email) registry.Notifier {
+	var ns registry.Notifiers
+	if email != nil {
+		ns = append(ns, email)
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	return ns
 }
 
 // openBlobs opens the package archives' store: a folder of DATA_DIR, or an

@@ -54,6 +54,7 @@ type Registry interface {
 	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
 	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
 	Owners(ctx context.Context, name string) (*registry.OwnerList, error)
+	Impact(ctx context.Context, q registry.ImpactQuery) (*registry.Impact, error)
 
 	// Archives.
 	LookupArchive(ctx context.Context, name, version string) (*registry.ArchiveRef, error)
@@ -172,6 +173,8 @@ func (a *API) Routes() []httpx.Route {
 		{"DELETE /api/packages/{name}/versions/{version}", api, a.deleteVersion},
 		{"PUT /api/packages/{name}/versions/{version}/yank", api, a.yank},
 		{"DELETE /api/packages/{name}/versions/{version}/yank", api, a.unyank},
+		{"GET /api/packages/{name}/versions/{version}/impact", api, a.versionImpact},
+		{"GET /api/packages/{name}/impact", api, a.packageImpact},
 		{"GET /api/packages/{name}/resolve", api, a.resolve},
 		{"GET /api/packages/{name}/stats", api, a.stats},
 		{"GET /api/packages/{name}/diff/{from}/{to}", api, a.diff},

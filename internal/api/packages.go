@@ -41,6 +41,44 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, standalone(baseURL(r), v))
 }
 
+// versionImpact serves GET /api/packages/{name}/versions/{version}/impact
+// and packageImpact GET /api/packages/{name}/impact: what yanking or
+// deleting would change for other packages. They are public like the
+// dependents list of a package page: dependents, their ranges and their
+// owners are public already, and users of a package may want to know
+// what its owners' yank would do to them.
+func (a *API) versionImpact(w http.ResponseWriter, r *http.Request) error {
+	action := r.URL.Query().Get("action")
+	if action == "" {
+		return errs.New(errs.Invalid, "say which change to preview: ?action=yank or ?action=delete")
+	}
+	return a.impact(w, r, r.PathValue("version"), action)
+}
+
+func (a *API) packageImpact(w http.ResponseWriter, r *http.Request) error {
+	action := r.URL.Query().Get("action")
+	if action != "" && action != string(registry.ImpactDelete) {
+		return errs.Errorf(errs.Invalid, "action %q: a whole package can only be deleted (action=delete or none); yanks apply to versions", action)
+	}
+	return a.impact(w, r, "", string(registry.ImpactDelete))
+}
+
+func (a *API) impact(w http.ResponseWriter, r *http.Request, version, action string) error {
+	limit, err := intParam(r, "limit", registry.DefaultImpactLimit)
+	if err != nil {
+		return err
+	}
+	if limit < 1 || limit > registry.MaxImpactLimit {
+		return errs.Errorf(errs.Invalid, "limit must be 1 to %d", registry.MaxImpactLimit)
+	}
+	imp, err := a.reg.Impact(r.Context(), registry.ImpactQuery{Name: r.PathValue("name"), Version: version,
+		Action: registry.ImpactAction(action), Limit: limit})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newImpactJSON(imp))
+}
+
 func (a *API) stats(w http.ResponseWriter, r *http.Request) error {
 	st, err := a.reg.Stats(r.Context(), r.PathValue("name"))
 	if err != nil {

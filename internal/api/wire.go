@@ -312,3 +312,40 @@ type deletedJSON struct {
 	Version string `json:"version,omitempty"`
 	Deleted string `json:"deleted"`
 }
+
+type impactJSON struct {
+	Name string `json:"name"`
+	// Version is null for a whole-package delete.
+	Version          *string           `json:"version"`
+	Action           string            `json:"action"`
+	AffectedVersions int               `json:"affected_versions"`
+	AffectedPackages int               `json:"affected_packages"`
+	Truncated        bool              `json:"truncated"`
+	Entries          []impactEntryJSON `json:"entries"`
+}
+
+type impactEntryJSON struct {
+	Package string `json:"package"`
+	Version string `json:"version"`
+	Range   string `json:"range"`
+	From    string `json:"from"`
+	// To is null when no version would satisfy the range any more.
+	To     *string  `json:"to"`
+	Owners []string `json:"owners"`
+}
+
+func newImpactJSON(i *registry.Impact) impactJSON {
+	out := impactJSON{Name: i.Package, Action: string(i.Action), AffectedVersions: i.Versions, AffectedPackages: i.Packages,
+		Truncated: i.Truncated(), Entries: make([]impactEntryJSON, len(i.Entries))}
+	if i.Version != "" {
+		out.Version = &i.Version
+	}
+	for k, e := range i.Entries {
+		j := impactEntryJSON{Package: e.Package, Version: e.Version, Range: e.Range, From: e.From, Owners: e.Owners}
+		if !e.Unresolvable() {
+			j.To = &i.Entries[k].To
+		}
+		out.Entries[k] = j
+	}
+	return out
+}

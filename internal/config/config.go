@@ -68,6 +68,11 @@ type Config struct {
 	GiteaToken     string
 	GiteaOrg       string
 
+	// NotifyEmailCommand is the program and arguments that send e-mail
+	// notices (none when empty); NotifyEmailFrom their sender.
+	NotifyEmailCommand []string
+	NotifyEmailFrom    string
+
 	InstallRateLimit float64
 	APIRateLimit     float64
 	UploadRateLimit  float64

@@ -59,6 +59,8 @@ func (c *Config) Effective() [][2]string {
 		"S3_REDIRECT_DOWNLOADS": strconv.FormatBool(c.S3.RedirectDownloads),
 		"GIT_DIR":               c.GitDir,
 		"GIT_PER_INSTANCE":      strconv.FormatBool(c.GitPerInstance),
+		"NOTIFY_EMAIL_COMMAND":  strings.Join(c.NotifyEmailCommand, " "),
+		"NOTIFY_EMAIL_FROM":     c.NotifyEmailFrom,
 		"GIT_MIRROR_URL":        MaskURL(c.GitMirrorURL),
 		"GITEA_URL":             c.GiteaURL,
 		"GITEA_TOKEN":           mask(c.GiteaToken),

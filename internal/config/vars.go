@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -172,6 +173,23 @@ var vars = []variable{
 		set: func(c *Config, v string) error { c.GiteaToken = v; return nil }},
 	{name: "GITEA_ORG", def: "dryad", doc: "Gitea organisation that holds the mirrors",
 		set: func(c *Config, v string) error { c.GiteaOrg = v; return nil }},
+	{name: "NOTIFY_EMAIL_COMMAND", doc: "sendmail-compatible command (/usr/sbin/sendmail -t -i) given one message on standard input to tell the owners of packages whose dependency ranges a yank or delete moved; empty: no e-mail",
+		set: func(c *Config, v string) error {
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				return fmt.Errorf("want a command such as /usr/sbin/sendmail -t -i")
+			}
+			c.NotifyEmailCommand = f
+			return nil
+		}},
+	{name: "NOTIFY_EMAIL_FROM", doc: "sender of those e-mails (Dryad Registry <registry@example.org>); empty: noreply@DOMAIN",
+		set: func(c *Config, v string) error {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return fmt.Errorf("want an e-mail address such as registry@example.org or \"Dryad Registry <registry@example.org>\"")
+			}
+			c.NotifyEmailFrom = v
+			return nil
+		}},
 	{name: "INSTALL_RATE_LIMIT", def: "100", doc: "install requests (package metadata, archive downloads, health) per second per client, in bursts of 20 times that: 500 dependencies at once; 0 disables",
 		set: func(c *Config, v string) (err error) { c.InstallRateLimit, err = parseRate(v); return }},
 	{name: "API_RATE_LIMIT", def: "10", doc: "other API requests (writes, logins, search) per second per client (burst twice that); 0 disables",

@@ -101,6 +101,11 @@ func TestAPIWalk(t *testing.T) {
 		{op: "publish", method: "POST", path: "/api/upload", token: other, status: 403, body: pkg{name: "walk_pkg", version: "1.3.0"}.archive(t), headers: []string{"Content-Type", "application/gzip"}},
 		{op: "yank", method: "PUT", path: "/api/packages/" + spelled + "/versions/1.1.0/yank", token: admin, status: 200},
 		{op: "unyank", method: "DELETE", path: "/api/packages/" + spelled + "/versions/1.1.0/yank", token: admin, status: 200},
+		{op: "versionImpact", method: "GET", path: "/api/packages/walk-dep/versions/1.0.0/impact?action=yank", status: 200},
+		{op: "versionImpact", method: "GET", path: "/api/packages/" + spelled + "/versions/1.0.0/impact?action=delete&limit=5", status: 200},
+		{op: "versionImpact", method: "GET", path: "/api/packages/walk-dep/versions/1.0.0/impact?action=purge", status: 400},
+		{op: "packageImpact", method: "GET", path: "/api/packages/" + spelled + "/impact", status: 200},
+		{op: "packageImpact", method: "GET", path: "/api/packages/walk-dep/impact?action=yank", status: 400},
 		{op: "download", method: "GET", path: "/packages/" + spelled + "/1.0.0.tar.gz", status: 200},
 
 		{op: "logKey", method: "GET", path: "/api/log/key", status: 200},

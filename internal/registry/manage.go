@@ -31,6 +31,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 	}
 	var doc Version
 	var pk *store.Package
+	var notice *pendingNotice
 	err := s.store.Transact(ctx, func(tx store.Queries) error {
 		var v *store.Version
 		var err error
@@ -42,6 +43,13 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 			return err
 		}
 		now := s.utcNow()
+		notice = nil
+		if yanked && !v.Yanked {
+			// Unyanking only gives ranges a version back: nobody loses one.
+			if notice, err = s.planNotice(ctx, tx, pk, v, ImpactYank, p.Username, now); err != nil {
+				return err
+			}
+		}
 		if v.Yanked != yanked {
 			if err := tx.SetYanked(ctx, v.ID, yanked, now); err != nil {
 				return err
@@ -68,6 +76,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.sendNotice(ctx, notice)
 	return &doc, nil
 }
 
@@ -84,6 +93,7 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 	}
 	var pk *store.Package
 	var doc Version
+	var notice *pendingNotice
 	err := s.store.Transact(ctx, func(tx store.Queries) error {
 		var v *store.Version
 		var err error
@@ -107,6 +117,9 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 			if err := s.checkNoDependents(ctx, tx, pk, vs, v); err != nil {
 				return err
 			}
+		}
+		if notice, err = s.planNotice(ctx, tx, pk, v, ImpactDelete, p.Username, now); err != nil {
+			return err
 		}
 		if err := tx.MarkVersionDeleted(ctx, v.ID, now); err != nil {
 			return err
@@ -134,6 +147,7 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.sendNotice(ctx, notice)
 	return &doc, nil
 }
 
@@ -149,6 +163,7 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 	}
 	var pk *store.Package
 	var keys []string
+	var notice *pendingNotice
 	err = s.store.Transact(ctx, func(tx store.Queries) error {
 		var err error
 		pk, err = tx.LockPackage(ctx, manifest.NormalizeName(name))
@@ -183,6 +198,10 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 					pk.Name, deps[0].Name, deps[0].Version, deps[0].Range)
 			}
 		}
+		if notice, err = s.planNotice(ctx, tx, pk, nil, ImpactDelete, p.Username, now); err != nil {
+			return err
+		}
+		keys = nil
 		for i := range vs {
 			v := &vs[i]
 			if v.DeletedAt != nil {
@@ -216,6 +235,7 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.sendNotice(ctx, notice)
 	return pk.Name, nil
 }
 

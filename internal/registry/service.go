@@ -60,6 +60,9 @@ type Options struct {
 	Observer Observer
 	// OnGitWork is called after git work was queued, to wake the worker.
 	OnGitWork func()
+	// Notifier is told when a yank or delete moved other packages'
+	// resolutions; nil tells no one.
+	Notifier Notifier
 	// LogSigner signs the transparency log's checkpoints; without it the
 	// log is kept but no checkpoint is served.
 	LogSigner *tlog.Signer

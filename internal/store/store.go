@@ -222,6 +222,11 @@ type PackageQueries interface {
 	// Dependents lists packages with a live version that depends on the
 	// package (by normalised name), with the ranges they use.
 	Dependents(ctx context.Context, normalizedName string) ([]Dependent, error)
+	// DependentVersions lists every version, neither yanked nor deleted,
+	// of every package not deleted whose runtime dependencies name the
+	// package (by normalised name), ordered by package name then
+	// publishing order: all the resolutions a change to it may move.
+	DependentVersions(ctx context.Context, normalizedName string) ([]DependentVersion, error)
 	// Totals counts what the registry holds.
 	Totals(ctx context.Context) (*Totals, error)
 }
@@ -257,6 +262,16 @@ type SearchResult struct {
 // Dependent is a package whose live versions depend on another package.
 type Dependent struct {
 	Name    string
+	Version string
+	Range   string
+}
+
+// DependentVersion is one live version of a package that depends on
+// another package, with the range it asks for.
+type DependentVersion struct {
+	PackageID int64
+	// Package is the dependent package's name as first published.
+	Package string
 	Version string
 	Range   string
 }
@@ -354,6 +369,21 @@ type OwnerQueries interface {
 	RemoveOwner(ctx context.Context, packageID, userID int64) error
 	ListOwners(ctx context.Context, packageID int64) ([]Owner, error)
 	IsOwner(ctx context.Context, packageID, userID int64) (bool, error)
+	// OwnersOf lists the owners of each of the packages with their
+	// accounts' contact details, ordered by package id then username;
+	// one lookup for many packages, so that a list of dependents does not
+	// cost a query per package.
+	OwnersOf(ctx context.Context, packageIDs []int64) ([]OwnerContact, error)
+}
+
+// OwnerContact is an owner of a package with the account's e-mail
+// address and state, for notices to owners.
+type OwnerContact struct {
+	PackageID int64
+	UserID    int64
+	Username  string
+	Email     string
+	Disabled  bool
 }
 
 // DownloadCount is a number of downloads of one version on one UTC day

@@ -243,8 +243,52 @@ func (w *Web) requireManage(r *http.Request, name string) error {
 	return nil
 }
 
+type yankData struct {
+	// Name and Version are the version to yank.
+	Name, Version string
+	// Impact is what the yank changes for dependents.
+	Impact *registry.Impact
+}
+
+// yankConfirm serves GET /dashboard/packages/{name}/yank?version=V: what
+// yanking would change for the packages that depend on this one, and the
+// button that does it.
+func (w *Web) yankConfirm(rw http.ResponseWriter, r *http.Request) error {
+	if _, err := requireUser(r); err != nil {
+		return err
+	}
+	version := r.URL.Query().Get("version")
+	if version == "" {
+		return errs.New(errs.Invalid, "say which version to yank: ?version=1.2.3")
+	}
+	_, err := w.showYank(rw, r, r.PathValue("name"), version, false)
+	return err
+}
+
+// showYank renders the yank confirmation; with onlyIfImpact, only when
+// the yank would change something for dependents. It reports whether it
+// rendered.
+func (w *Web) showYank(rw http.ResponseWriter, r *http.Request, name, version string, onlyIfImpact bool) (bool, error) {
+	if err := w.requireManage(r, name); err != nil {
+		return false, err
+	}
+	imp, err := w.reg.Impact(r.Context(), registry.ImpactQuery{Name: name, Version: version, Action: registry.ImpactYank})
+	if err != nil {
+		return false, err
+	}
+	if onlyIfImpact && imp.Versions == 0 {
+		return false, nil
+	}
+	w.render(rw, r, http.StatusOK, "yank", meta{Title: "Yank " + imp.Package + "@" + imp.Version, NoIndex: true},
+		yankData{Name: imp.Package, Version: imp.Version, Impact: imp})
+	return true, nil
+}
+
 // yank serves POST /dashboard/packages/{name}/yank: the field version, and
-// action "yank" or "unyank".
+// action "yank" or "unyank". A yank that would change how other packages'
+// ranges resolve first shows them and asks again (the field confirm);
+// one that changes nothing for anyone happens at once. Unyanking takes a
+// version back into ranges and needs no preview.
 func (w *Web) yank(rw http.ResponseWriter, r *http.Request) error {
 	p, err := w.form(rw, r)
 	if err != nil {
@@ -253,6 +297,15 @@ func (w *Web) yank(rw http.ResponseWriter, r *http.Request) error {
 	name, version, action := r.PathValue("name"), r.PostForm.Get("version"), r.PostForm.Get("action")
 	if action != "yank" && action != "unyank" {
 		return errs.New(errs.Invalid, `action must be "yank" or "unyank"`)
+	}
+	if action == "yank" && r.PostForm.Get("confirm") == "" {
+		shown, err := w.showYank(rw, r, name, version, true)
+		if err != nil {
+			return w.manageError(rw, r, err)
+		}
+		if shown {
+			return nil
+		}
 	}
 	doc, err := w.reg.SetYanked(r.Context(), p, name, version, action == "yank", httpx.ClientOf(r).IP)
 	if err != nil {
@@ -285,7 +338,10 @@ type deleteData struct {
 	Doomed []versionView
 	// Dependents are read afresh: they are what the deletion may break.
 	Dependents []registry.Dependent
-	Error      string
+	// Impact lists the dependents' versions whose ranges would resolve
+	// differently.
+	Impact *registry.Impact
+	Error  string
 }
 
 // deleteConfirm serves GET /dashboard/packages/{name}/delete[?version=V]:
@@ -318,6 +374,9 @@ func (w *Web) showDelete(rw http.ResponseWriter, r *http.Request, status int, ve
 	}
 	if version != "" && len(d.Doomed) == 0 {
 		return errs.Errorf(errs.NotFound, "%s has no version %q", v.Name, version)
+	}
+	if d.Impact, err = w.reg.Impact(r.Context(), registry.ImpactQuery{Name: name, Version: version, Action: registry.ImpactDelete}); err != nil {
+		return err
 	}
 	title := "Delete " + v.Name
 	if version != "" {

@@ -46,6 +46,7 @@ type Registry interface {
 	PackageScope(ctx context.Context, name string) string
 	Stats(ctx context.Context, name string) (*registry.PackageStats, error)
 	Dependents(ctx context.Context, name string) ([]registry.Dependent, error)
+	Impact(ctx context.Context, q registry.ImpactQuery) (*registry.Impact, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
 	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
@@ -183,6 +184,7 @@ func (w *Web) Routes() []httpx.Route {
 		page("POST /dashboard/tokens", w.createToken),
 		page("POST /dashboard/tokens/{id}/revoke", w.revokeToken),
 		page("GET /dashboard/packages/{name}", w.managePage),
+		page("GET /dashboard/packages/{name}/yank", w.yankConfirm),
 		page("POST /dashboard/packages/{name}/yank", w.yank),
 		page("GET /dashboard/packages/{name}/delete", w.deleteConfirm),
 		page("POST /dashboard/packages/{name}/delete", w.deletePackage),

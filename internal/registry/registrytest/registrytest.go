@@ -63,6 +63,11 @@ func Observer(obs registry.Observer) Option {
 	return func(o *registry.Options) { o.Observer = obs }
 }
 
+// Notifier sends the service's notices to n.
+func Notifier(n registry.Notifier) Option {
+	return func(o *registry.Options) { o.Notifier = n }
+}
+
 // Fixture is a registry service on real embedded engines, with a clock the
 // test moves by hand. Its fields give tests what the service does not show:
 // the stored rows and archives, the download flush lease, the clock.

@@ -130,6 +130,30 @@ func (x q) Dependents(ctx context.Context, normalizedName string) ([]store.Depen
 	return out, x.wrap(rows.Err(), "dependents")
 }
 
+func (x q) DependentVersions(ctx context.Context, normalizedName string) ([]store.DependentVersion, error) {
+	rows, err := x.r.QueryContext(ctx, `
+		SELECT p.id, p.name, v.version, d.version_range
+		FROM dependencies d
+		JOIN versions v ON v.id = d.version_id
+		JOIN packages p ON p.id = v.package_id
+		WHERE d.name = $1 AND d.dev = FALSE AND v.deleted_at IS NULL AND v.yanked = FALSE
+		  AND p.deleted_at IS NULL AND p.normalized_name <> $1
+		ORDER BY p.normalized_name, v.id`, normalizedName)
+	if err != nil {
+		return nil, x.wrap(err, "dependent versions")
+	}
+	defer rows.Close()
+	var out []store.DependentVersion
+	for rows.Next() {
+		var d store.DependentVersion
+		if err := rows.Scan(&d.PackageID, &d.Package, &d.Version, &d.Range); err != nil {
+			return nil, x.wrap(err, "dependent versions")
+		}
+		out = append(out, d)
+	}
+	return out, x.wrap(rows.Err(), "dependent versions")
+}
+
 func (x q) Totals(ctx context.Context) (*store.Totals, error) {
 	var t store.Totals
 	err := x.r.QueryRowContext(ctx, `SELECT

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TransactRollback", testTransactRollback},
 		{"Owners", testOwners},
 		{"Dependents", testDependents},
+		{"DependentVersions", testDependentVersions},
+		{"OwnersOf", testOwnersOf},
 		{"Downloads", testDownloads},
 		{"Search", testSearch},
 		{"Audit", testAudit},
@@ -386,6 +388,77 @@ func testDependents(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(got) != 1 || got[0].Name != "app" {
 		t.Errorf("Dependents after delete = %v", got)
+	}
+}
+
+func testDependentVersions(t *testing.T, s store.Store) {
+	u := newUser(t, s, "depv")
+	base := newPackage(t, s, "base", u)
+	newVersion(t, s, base, u, "1.0.0")
+	app := newPackage(t, s, "app", u)
+	newVersion(t, s, app, u, "1.0.0", store.Dependency{Name: "base", Range: "^1.0.0"})
+	newVersion(t, s, app, u, "1.1.0", store.Dependency{Name: "base", Range: "~1.0.0"})
+	yanked := newVersion(t, s, app, u, "1.2.0", store.Dependency{Name: "base", Range: "*"})
+	must(t, s.SetYanked(ctx, yanked.ID, true, t0))
+	deleted := newVersion(t, s, app, u, "1.3.0", store.Dependency{Name: "base", Range: "*"})
+	must(t, s.MarkVersionDeleted(ctx, deleted.ID, t0))
+	newVersion(t, s, app, u, "2.0.0") // no longer depends on base
+	aa := newPackage(t, s, "aa_tool", u)
+	newVersion(t, s, aa, u, "0.1.0", store.Dependency{Name: "base", Range: "1.0.0"})
+	dev := newPackage(t, s, "devonly", u)
+	newVersion(t, s, dev, u, "1.0.0", store.Dependency{Name: "base", Range: "*", Dev: true})
+	gone := newPackage(t, s, "gone", u)
+	newVersion(t, s, gone, u, "1.0.0", store.Dependency{Name: "base", Range: "*"})
+	gone.DeletedAt = &t0
+	must(t, s.UpdatePackage(ctx, gone))
+
+	got, err := s.DependentVersions(ctx, "base")
+	must(t, err)
+	want := []store.DependentVersion{
+		{PackageID: aa.ID, Package: "aa_tool", Version: "0.1.0", Range: "1.0.0"},
+		{PackageID: app.ID, Package: "app", Version: "1.0.0", Range: "^1.0.0"},
+		{PackageID: app.ID, Package: "app", Version: "1.1.0", Range: "~1.0.0"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DependentVersions = %v, want %v", got, want)
+	}
+	got, err = s.DependentVersions(ctx, "nobody-needs-this")
+	must(t, err)
+	if len(got) != 0 {
+		t.Errorf("DependentVersions of an unused package = %v", got)
+	}
+}
+
+func testOwnersOf(t *testing.T, s store.Store) {
+	a, b, c := newUser(t, s, "zed"), newUser(t, s, "amy"), newUser(t, s, "solo")
+	c.Disabled = true
+	must(t, s.UpdateUser(ctx, c))
+	p1 := newPackage(t, s, "first", a)
+	must(t, s.AddOwner(ctx, p1.ID, b.ID, t0))
+	p2 := newPackage(t, s, "second", c)
+	p3 := newPackage(t, s, "third", nil)
+	got, err := s.OwnersOf(ctx, []int64{p2.ID, p1.ID, p3.ID})
+	must(t, err)
+	want := []store.OwnerContact{
+		{PackageID: p1.ID, UserID: b.ID, Username: "amy", Email: "amy@example.org"},
+		{PackageID: p1.ID, UserID: a.ID, Username: "zed", Email: "zed@example.org"},
+		{PackageID: p2.ID, UserID: c.ID, Username: "solo", Email: "solo@example.org", Disabled: true},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("OwnersOf = %+v, want %+v", got, want)
+	}
+	if got, err := s.OwnersOf(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("OwnersOf(nil) = %v, %v", got, err)
+	}
+	// More packages than one statement carries.
+	ids := make([]int64, 1200)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	got, err = s.OwnersOf(ctx, ids)
+	must(t, err)
+	if len(got) != 3 {
+		t.Errorf("OwnersOf of 1200 ids found %d owners, want 3", len(got))
 	}
 }
 
