@@ -48,7 +48,7 @@ func init() {
 		{name: "create-admin", summary: "create an admin account or promote an existing user", usage: "create-admin --username U --email E [--password-stdin] [flags]", run: runCreateAdmin},
 		{name: "publish", summary: "pack a folder (or take a .tar.gz) and publish it to a registry", usage: publishUsage, run: runPublish},
 		{name: "login", summary: "log in to a registry and store an API token for the other commands", usage: "login [--registry URL] [--username NAME]", run: runLogin},
-		{name: "logout", summary: "remove the stored token of a registry (--revoke also revokes it there)", usage: "logout [--registry URL] [--revoke]", run: runLogout},
+		{name: "logout", summary: "revoke the stored token on the registry and remove it here", usage: "logout [--registry URL] [--revoke]", run: runLogout},
 		{name: "yank", summary: "yank a version (--undo unyanks it): yank NAME@VERSION", usage: "yank NAME@VERSION [--undo]", run: runYank},
 		{name: "owner", summary: "a package's owners: owner list NAME, owner add|remove NAME USER...", usage: ownerUsage, run: runOwner},
 		{name: "token", summary: "your API tokens: token create --name N, token list, token revoke ID", usage: tokenUsage, run: runToken},

@@ -131,6 +131,11 @@ func (a *API) RevokeToken(ctx context.Context, id int64) error {
 	return a.call(ctx, http.MethodDelete, "/api/tokens/"+strconv.FormatInt(id, 10), nil, nil)
 }
 
+// RevokeCurrentToken revokes the token the API is called with (Token).
+func (a *API) RevokeCurrentToken(ctx context.Context) error {
+	return a.call(ctx, http.MethodDelete, "/api/tokens/current", nil, nil)
+}
+
 // SetYanked yanks (or, with yanked false, unyanks) name@version.
 func (a *API) SetYanked(ctx context.Context, name, version string, yanked bool) (*VersionState, error) {
 	method := http.MethodPut

@@ -194,9 +194,8 @@ func (w *Web) Routes() []httpx.Route {
 		// A path that exists for other methods answers 405 (the server
 		// finds which: see httpx.Allowed).
 		page("/", func(rw http.ResponseWriter, r *http.Request) error {
-			if allowed := httpx.Allowed(r.Context()); len(allowed) > 0 {
-				rw.Header().Set("Allow", strings.Join(allowed, ", "))
-				return errs.Errorf(errs.MethodNotAllowed, "%s %s is not something this page does; it takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+			if err := httpx.NotAllowed(rw, r); err != nil {
+				return err
 			}
 			return errs.Errorf(errs.NotFound, "there is no page at %s", r.URL.Path)
 		}),
