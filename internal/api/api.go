@@ -51,8 +51,7 @@ type Registry interface {
 	Stats(ctx context.Context, name string) (*registry.PackageStats, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	History(ctx context.Context, name string, limit, offset int) (*registry.HistoryPage, error)
-	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
-	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
+	Find(ctx context.Context, q registry.SearchQuery) (*registry.SearchResult, error)
 	Owners(ctx context.Context, name string) (*registry.OwnerList, error)
 
 	// Archives.

@@ -150,23 +150,23 @@ func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenReq
 	}
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len(r.Name) > 64 {
-		return nil, errs.New(errs.Invalid, "name: give the token a name of 1 to 64 characters (e.g. \"ci\")")
+		return nil, errs.Field(errs.Invalid, "name", "name: give the token a name of 1 to 64 characters (e.g. \"ci\")")
 	}
 	scopes, err := auth.ParseScopes(r.Scopes)
 	if err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "scopes")
 	}
 	if len(r.Packages) > 50 {
-		return nil, errs.New(errs.Invalid, "packages: at most 50 names or patterns")
+		return nil, errs.Field(errs.Invalid, "packages", "packages: at most 50 names or patterns")
 	}
 	for _, pat := range r.Packages {
 		if err := auth.ValidatePackagePattern(pat); err != nil {
-			return nil, err
+			return nil, errs.OnField(err, "packages")
 		}
 	}
 	exp, err := auth.ExpiryFromDays(r.ExpiresInDays, s.utcNow())
 	if err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "expires_in_days")
 	}
 	live, err := s.liveTokens(ctx, p.UserID)
 	if err != nil {
