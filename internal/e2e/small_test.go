@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dryad-lang/registry/internal/testenv"
 )
 
 // TestAPIMethodNotAllowed checks that an API path asked with a method it
@@ -97,5 +101,194 @@ func TestAPIRevokeCurrentToken(t *testing.T) {
 	audit := r.expect(200, "GET", "/api/tokens", jwt, nil).JSON(t)["tokens"].([]any)
 	if len(audit) != 0 {
 		t.Errorf("tokens left after both revoked themselves: %v", audit)
+	}
+}
+
+// invalidField matches an input marked invalid, with its id.
+func invalidField(page, id string) bool {
+	re := regexp.MustCompile(`<(input|select)[^>]*id="` + regexp.QuoteMeta(id) + `"[^>]*aria-invalid="true"[^>]*autofocus`)
+	return re.MatchString(page)
+}
+
+// TestWebFormErrors checks that forms show a registry's refusal beside
+// the field it is about, marked aria-invalid with autofocus, keep what was
+// typed (never a password), and keep a banner for what concerns no field.
+func TestWebFormErrors(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("owner")
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "formpkg", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	c := newWebClient(t, r)
+
+	// Sign in with a wrong password: beside the password, login kept.
+	res := c.submit("/login", "/login", url.Values{"login": {"owner"}, "password": {"wrong-password-1"}})
+	page := string(res.Body)
+	if res.Status != 401 || !invalidField(page, "password") || !strings.Contains(page, `id="password-error">Wrong username or password.`) ||
+		!strings.Contains(page, `value="owner"`) || strings.Contains(page, "wrong-password-1") || strings.Contains(page, `id="form-error"`) {
+		t.Errorf("failed sign-in: %d\n%s", res.Status, page)
+	}
+
+	// Register: a taken username beside the username, values kept.
+	res = c.submit("/register", "/register", url.Values{"username": {"owner"}, "email": {"new@example.org"}, "full_name": {"New Person"},
+		"password": {"correct-horse-new"}, "confirm": {"correct-horse-new"}})
+	page = string(res.Body)
+	if res.Status != 409 || !invalidField(page, "username") || !strings.Contains(page, "already taken") ||
+		!strings.Contains(page, `value="new@example.org"`) || !strings.Contains(page, `value="New Person"`) || strings.Contains(page, "correct-horse-new") {
+		t.Errorf("register with a taken username: %d\n%s", res.Status, page)
+	}
+	// A weak password beside the password.
+	res = c.submit("/register", "/register", url.Values{"username": {"newbie"}, "email": {"newbie@example.org"},
+		"password": {"short"}, "confirm": {"short"}})
+	if page = string(res.Body); res.Status != 400 || !invalidField(page, "password") || invalidField(page, "username") {
+		t.Errorf("register with a short password: %d\n%s", res.Status, page)
+	}
+
+	// Dashboard: a wrong current password, then a token with a bad package pattern.
+	c.signIn("owner")
+	res = c.submit("/dashboard", "/dashboard/password", url.Values{"current": {"not-it-at-all"}, "new": {"correct-horse-next"}, "confirm": {"correct-horse-next"}})
+	if page = string(res.Body); res.Status != 403 || !invalidField(page, "pw-current") || !strings.Contains(page, "current password is wrong") {
+		t.Errorf("password change with a wrong current password: %d\n%s", res.Status, page)
+	}
+	res = c.submit("/dashboard", "/dashboard/tokens", url.Values{"name": {"ci"}, "scope": {"publish"}, "packages": {"bad pattern!"}, "expires": {"30"}})
+	if page = string(res.Body); res.Status != 400 || !invalidField(page, "token-packages") || !strings.Contains(page, `value="ci"`) {
+		t.Errorf("token with a bad package pattern: %d\n%s", res.Status, page)
+	}
+
+	// Add owner: an unknown user beside the field, the name kept.
+	res = c.submit("/dashboard/packages/formpkg", "/dashboard/packages/formpkg/owners", url.Values{"username": {"ghost"}})
+	if page = string(res.Body); res.Status != 422 || !invalidField(page, "new-owner") || !strings.Contains(page, `value="ghost"`) ||
+		!strings.Contains(page, `User &#34;ghost&#34; not found.`) {
+		t.Errorf("adding an unknown owner: %d\n%s", res.Status, page)
+	}
+
+	// Upload: the archive's error beside the file input.
+	res = c.upload("broken.tar.gz", []byte("not a gzip"), c.csrf("/upload"))
+	if page = string(res.Body); res.Status < 400 || !invalidField(page, "package-file") {
+		t.Errorf("uploading a broken archive: %d\n%s", res.Status, page)
+	}
+}
+
+// TestWebSearchFilters checks the results page's filters (keyword, owner,
+// updated within), combined with the text and the order, without a
+// script; the result count; a bad filter shown beside its field; and the
+// same filters on the API.
+func TestWebSearchFilters(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	ann, ben := r.signUp("ann"), r.signUp("ben")
+	for _, p := range []struct {
+		tok, name string
+		keywords  []string
+	}{
+		{ann, "ann_http", []string{"http"}},
+		{ann, "ann_json", []string{"json"}},
+		{ben, "ben_http", []string{"http"}},
+	} {
+		r.expect(201, "POST", "/api/upload", p.tok, pkg{name: p.name, version: "1.0.0", fields: map[string]any{"keywords": p.keywords}}.archive(t),
+			"Content-Type", "application/gzip")
+	}
+	c := newWebClient(t, r)
+	listed := func(page string) string {
+		var names []string
+		for _, n := range []string{"ann_http", "ann_json", "ben_http"} {
+			if strings.Contains(page, `class="pkg-name" href="/packages/`+n+`"`) {
+				names = append(names, n)
+			}
+		}
+		return strings.Join(names, " ")
+	}
+	for _, tt := range []struct {
+		query, want, count string
+	}{
+		{"", "ann_http ann_json ben_http", "3 packages"},
+		{"owner=ann", "ann_http ann_json", "2 packages"},
+		{"owner=ANN&keyword=http", "ann_http", "1 package"},
+		{"q=http&owner=ben&sort=name", "ben_http", "1 package"},
+		{"keyword=http&updated=week&sort=recent", "ann_http ben_http", "2 packages"},
+		{"owner=nobody", "", "0 packages"},
+	} {
+		page := c.page(200, "/search?"+tt.query)
+		if got := listed(page); got != tt.want || !strings.Contains(page, `id="result-count">`+tt.count) {
+			t.Errorf("/search?%s lists %q, want %q with %q", tt.query, got, tt.want, tt.count)
+		}
+		// The form keeps the filters' values.
+		if v, _ := url.ParseQuery(tt.query); v.Get("owner") != "" && !strings.Contains(page, `value="`+v.Get("owner")+`"`) {
+			t.Errorf("/search?%s does not keep the owner typed", tt.query)
+		}
+	}
+	page := c.page(200, "/search?owner=ann&sort=name")
+	for _, want := range []string{`name="keyword"`, `name="owner"`, `<select id="filter-updated" name="updated"`, `<option value="week">Past week</option>`, "Clear filters"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the filter form lacks %s", want)
+		}
+	}
+	res := c.get("/search?updated=decade&owner=ann")
+	if page := string(res.Body); res.Status != 400 || !invalidField(page, "filter-updated") || !strings.Contains(page, `value="ann"`) {
+		t.Errorf("a bad period: %d\n%s", res.Status, page)
+	}
+	// A keyword page filters by owner too.
+	if page := c.page(200, "/keywords/http?owner=ben"); listed(page) != "ben_http" {
+		t.Errorf("/keywords/http?owner=ben lists %q", listed(page))
+	}
+
+	// The API takes the same filters, and names a bad one.
+	var found struct {
+		Packages []struct {
+			Name string `json:"name"`
+		} `json:"packages"`
+		Total int `json:"total"`
+	}
+	decodeJSON(t, r.expect(200, "GET", "/api/search?owner=ann&keyword=http&updated=month", "", nil), &found)
+	if found.Total != 1 || found.Packages[0].Name != "ann_http" {
+		t.Errorf("API search with filters: %+v", found)
+	}
+	bad := r.expect(400, "GET", "/api/search?updated=decade", "", nil).JSON(t)
+	if bad["error"] != "invalid" || bad["field"] != "updated" {
+		t.Errorf("API search with a bad period: %v", bad)
+	}
+}
+
+// TestWebTrending checks the home page's trending list: packages
+// downloaded in the last week, most first, with their count; and that
+// owners on package pages link to their user pages, which list their
+// packages.
+func TestWebTrending(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("trendy")
+	for _, n := range []string{"hot", "warm", "cold"} {
+		r.expect(201, "POST", "/api/upload", tok, pkg{name: n, version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	}
+	for _, d := range []struct {
+		name string
+		n    int
+	}{{"hot", 3}, {"warm", 1}} {
+		for range d.n {
+			r.expect(200, "GET", "/packages/"+d.name+"/1.0.0.tar.gz", "", nil)
+		}
+	}
+	testenv.Eventually(t, "the downloads flushed", func() (bool, string) {
+		st := r.expect(200, "GET", "/api/packages/hot/stats", "", nil).JSON(t)
+		st2 := r.expect(200, "GET", "/api/packages/warm/stats", "", nil).JSON(t)
+		return st["total"].(float64) == 3 && st2["total"].(float64) == 1, fmt.Sprint("totals ", st["total"], st2["total"])
+	})
+	page := string(r.expect(200, "GET", "/", "", nil).Body)
+	i := strings.Index(page, `id="trending"`)
+	if i < 0 {
+		t.Fatalf("the home page has no trending list:\n%s", page)
+	}
+	list := page[i:]
+	list = list[:strings.Index(list, "</ol>")]
+	hot, warm := strings.Index(list, `href="/packages/hot"`), strings.Index(list, `href="/packages/warm"`)
+	if hot < 0 || warm < hot || strings.Contains(list, `href="/packages/cold"`) || !strings.Contains(list, "3 this week") {
+		t.Errorf("trending list, want hot (3) then warm, not cold:\n%s", list)
+	}
+
+	pkgPage := string(r.expect(200, "GET", "/packages/hot", "", nil).Body)
+	if !strings.Contains(pkgPage, `href="/users/trendy"`) {
+		t.Errorf("the package page does not link its owner to their page")
+	}
+	user := string(r.expect(200, "GET", "/users/trendy", "", nil).Body)
+	for _, n := range []string{"hot", "warm", "cold"} {
+		if !strings.Contains(user, `href="/packages/`+n+`"`) {
+			t.Errorf("the user page does not list %s", n)
+		}
 	}
 }
