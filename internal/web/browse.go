@@ -163,12 +163,13 @@ func (w *Web) listPage(rw http.ResponseWriter, r *http.Request, keyword string) 
 		Sort: sort, Limit: searchPageSize, Offset: (page - 1) * searchPageSize})
 	if err != nil {
 		// A filter's bad value is shown beside it, with the values kept;
-		// anything else is the error page.
-		fields := []string{"owner", "updated", "sort"}
+		// anything else (a crafted sort, the database down) is the error
+		// page.
+		fields := []string{"owner", "updated"}
 		if keyword == "" {
 			fields = append(fields, "keyword")
 		}
-		if !d.Errors.add(err, fields...) {
+		if formField(errs.FieldOf(err), fields) == "" || !d.Errors.add(err, fields...) {
 			return err
 		}
 		status = errs.KindOf(err).Status()
