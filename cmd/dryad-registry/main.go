@@ -52,7 +52,7 @@ func init() {
 		{name: "yank", summary: "yank a version (--undo unyanks it): yank NAME@VERSION", usage: "yank NAME@VERSION [--undo]", run: runYank},
 		{name: "owner", summary: "a package's owners: owner list NAME, owner add|remove NAME USER...", usage: ownerUsage, run: runOwner},
 		{name: "token", summary: "your API tokens: token create --name N, token list, token revoke ID", usage: tokenUsage, run: runToken},
-		{name: "search", summary: "search a registry's packages: search QUERY", usage: "search QUERY [--limit N]", run: runSearch},
+		{name: "search", summary: "search a registry's packages: search QUERY [--keyword K] [--owner USER] [--updated week|month|year]", usage: "search [QUERY] [--keyword K] [--owner USER] [--updated week|month|year] [--limit N]", run: runSearch},
 		{name: "backup", summary: "write a consistent backup of the whole registry into a folder", usage: "backup --out DIR [--keep N] [--with-git] [flags]", run: runBackup},
 		{name: "restore", summary: "load a backup into an empty registry (SQLite or PostgreSQL)", usage: "restore --in FILE [--force] [flags]", run: runRestore},
 		{name: "verify", summary: "check every stored archive against its version, and the reverse", usage: "verify [flags]", run: runVerify},

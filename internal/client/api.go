@@ -179,7 +179,24 @@ func (a *API) owners(ctx context.Context, method, name string, users []string) (
 
 // Search finds packages matching query, best first.
 func (a *API) Search(ctx context.Context, query string, limit int) (*SearchResult, error) {
-	q := url.Values{"q": {query}, "limit": {strconv.Itoa(limit)}}
+	return a.Find(ctx, SearchParams{Query: query, Limit: limit})
+}
+
+// SearchParams are a search's text and filters (GET /api/search); empty
+// fields are left out.
+type SearchParams struct {
+	Query, Keyword, Owner, Updated string
+	Limit                          int
+}
+
+// Find searches packages with filters.
+func (a *API) Find(ctx context.Context, p SearchParams) (*SearchResult, error) {
+	q := url.Values{"q": {p.Query}, "limit": {strconv.Itoa(p.Limit)}}
+	for k, v := range map[string]string{"keyword": p.Keyword, "owner": p.Owner, "updated": p.Updated} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
 	var res SearchResult
 	if err := a.call(ctx, http.MethodGet, "/api/search?"+q.Encode(), nil, &res); err != nil {
 		return nil, err

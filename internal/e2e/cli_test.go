@@ -181,6 +181,15 @@ func TestCLILogin(t *testing.T) {
 	if found.Total != 1 || found.Packages[0].Name != "clipkg" || found.Packages[0].Version != "1.0.0" {
 		t.Fatalf("search --json answered %+v", found)
 	}
+	// Filters: by owner and update period, with or without text.
+	c.json("", &found, "search", "--owner", "CLIA", "--updated", "week")
+	if found.Total != 1 || found.Packages[0].Name != "clipkg" {
+		t.Fatalf("search --owner clia answered %+v", found)
+	}
+	if code, _, errOut := c.run("", "search", "clipkg", "--owner", "clib"); code != 0 || !strings.Contains(errOut, `no packages match "clipkg" with owner clib`) {
+		t.Errorf("search --owner clib: exit %d\n%s", code, errOut)
+	}
+	c.fails("", 2, []string{"want week, month or year"}, "search", "--updated", "decade")
 
 	// Tokens: the password again (API tokens cannot manage tokens); the
 	// username is the one login stored.
