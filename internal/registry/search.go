@@ -98,7 +98,7 @@ func (s *Service) Find(ctx context.Context, q SearchQuery) (*SearchResult, error
 	if q.Updated != "" {
 		d, ok := updatedPeriods[q.Updated]
 		if !ok {
-			return nil, errs.Field(errs.Invalid, "updated", fmt.Sprintf("updated=%q: want week, month or year", q.Updated))
+			return nil, errs.Field(errs.Invalid, "updated", fmt.Sprintf("updated %q: want week, month or year", q.Updated))
 		}
 		sq.UpdatedSince = s.utcNow().Add(-d)
 	}
