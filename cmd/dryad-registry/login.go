@@ -37,7 +37,7 @@ func runLogin(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "login", "login [--registry URL|NAME] [--username NAME] [--expires-in-days N] [--json]")
 	o.addRegistryFlags(fs)
 	username := fs.String("username", "", "the account's username or e-mail (default: asked on the terminal)")
-	days := fs.Int("expires-in-days", 0, "days until the stored token expires (0: it does not expire; revoke it with logout --revoke)")
+	days := fs.Int("expires-in-days", 0, "days until the stored token expires (0: it does not expire; logout revokes it)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -130,21 +130,30 @@ func expiry(t *time.Time) string {
 
 // logoutAnswer is the --json output of logout.
 type logoutAnswer struct {
-	Registry        string `json:"registry"`
-	Removed         bool   `json:"removed"`
-	TokenID         int64  `json:"token_id,omitempty"`
-	Revoked         bool   `json:"revoked"`
+	Registry string `json:"registry"`
+	Removed  bool   `json:"removed"`
+	TokenID  int64  `json:"token_id,omitempty"`
+	Revoked  bool   `json:"revoked"`
+	// Revocation says what the registry answered: "revoked", "already
+	// invalid" (the token was revoked or had expired), "unreachable" or
+	// "failed"; RevokeError is the registry's message when it did not
+	// revoke.
+	Revocation      string `json:"revocation,omitempty"`
+	RevokeError     string `json:"revoke_error,omitempty"`
 	CredentialsFile string `json:"credentials_file"`
 }
 
-// runLogout removes the stored token of a registry and, with --revoke,
-// revokes it on the registry (which takes the password: an API token
-// cannot revoke tokens).
+// runLogout revokes the stored token on the registry (the token revokes
+// itself, so no password is needed) and removes it from the credentials
+// file. The local copy is removed whatever the registry answered: a
+// registry that cannot be reached must not keep a user logged in here.
+// --revoke asks for the password instead, for a registry too old to let
+// a token revoke itself.
 func runLogout(ctx context.Context, env *environment, args []string) error {
 	var o remoteOptions
 	fs := newFlagSet(env, "logout", "logout [--registry URL|NAME] [--revoke [--username NAME]] [--json]")
 	o.addRegistryFlags(fs)
-	revoke := fs.Bool("revoke", false, "also revoke the token on the registry (asks for the password, or reads it from standard input)")
+	revoke := fs.Bool("revoke", false, "revoke the token with your password (asked, or read from standard input), for a registry where a token cannot revoke itself")
 	username := fs.String("username", "", "with --revoke: the account to log in as (default: the one that logged in)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -168,6 +177,7 @@ func runLogout(ctx context.Context, env *environment, args []string) error {
 		return nil
 	}
 	ans.TokenID = cred.TokenID
+	var revokeErr error
 	if *revoke {
 		user := *username
 		if user == "" {
@@ -177,10 +187,26 @@ func runLogout(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := r.api(jwt).RevokeToken(ctx, cred.TokenID); err != nil && !errors.Is(err, errs.NotFound) {
-			return r.fail(err)
+		revokeErr = r.api(jwt).RevokeToken(ctx, cred.TokenID)
+		if errors.Is(revokeErr, errs.NotFound) {
+			// Revoked already, or expired: it no longer works either way.
+			revokeErr = errs.New(errs.Unauthenticated, "the token was already revoked or expired")
 		}
-		ans.Revoked = true
+	} else {
+		revokeErr = r.api(cred.Token).RevokeCurrentToken(ctx)
+	}
+	switch {
+	case revokeErr == nil:
+		ans.Revoked, ans.Revocation = true, "revoked"
+	case errors.Is(revokeErr, errs.Unauthenticated):
+		ans.Revocation = "already invalid"
+	case errors.Is(revokeErr, errs.Unavailable):
+		ans.Revocation = "unreachable"
+	default:
+		ans.Revocation = "failed"
+	}
+	if revokeErr != nil {
+		ans.RevokeError = errs.Message(revokeErr)
 	}
 	delete(creds.Registries, r.reg.BaseURL)
 	if err := creds.Save(); err != nil {
@@ -191,10 +217,16 @@ func runLogout(ctx context.Context, env *environment, args []string) error {
 		return printJSON(env, ans)
 	}
 	fmt.Fprintf(env.stdout, "logged out of %s: token id %d removed from %s\n", r.reg.BaseURL, cred.TokenID, creds.Path)
-	if ans.Revoked {
+	still := fmt.Sprintf("it may still work until revoked: `dryad-registry token revoke %d --registry %s`", cred.TokenID, r.reg.BaseURL)
+	switch ans.Revocation {
+	case "revoked":
 		fmt.Fprintln(env.stdout, "  and revoked on the registry")
-	} else {
-		fmt.Fprintf(env.stdout, "  it still works until revoked: `dryad-registry token revoke %d --registry %s` (or logout --revoke next time)\n", cred.TokenID, r.reg.BaseURL)
+	case "already invalid":
+		fmt.Fprintln(env.stdout, "  the registry no longer accepted it (revoked or expired before): nothing left to revoke")
+	case "unreachable":
+		fmt.Fprintf(env.stdout, "  NOT revoked on the registry, which could not be reached (%s);\n  %s\n", ans.RevokeError, still)
+	default:
+		fmt.Fprintf(env.stdout, "  NOT revoked on the registry: %s\n  %s (or logout --revoke next time, with your password)\n", ans.RevokeError, still)
 	}
 	return nil
 }

@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/dryad-lang/registry/internal/client"
 )
 
 // runSearch searches a registry's packages and prints a table (or JSON).
 func runSearch(ctx context.Context, env *environment, args []string) error {
 	var o remoteOptions
-	fs := newFlagSet(env, "search", "search QUERY... [--limit N] [--registry URL|NAME] [--json]")
+	fs := newFlagSet(env, "search", "search [QUERY...] [--keyword K] [--owner USER] [--updated week|month|year] [--limit N] [--registry URL|NAME] [--json]")
 	o.addRegistryFlags(fs)
 	limit := fs.Int("limit", 20, "show at most this many packages (1 to 100)")
+	keyword := fs.String("keyword", "", "only the packages having this keyword")
+	owner := fs.String("owner", "", "only the packages this user owns")
+	updated := fs.String("updated", "", "only the packages updated within the last week, month or year")
 	positional, err := parseWithArgs(fs, env, args)
 	if err != nil {
 		return err
@@ -25,7 +30,7 @@ func runSearch(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.api("").Search(ctx, query, *limit)
+	res, err := r.api("").Find(ctx, client.SearchParams{Query: query, Keyword: *keyword, Owner: *owner, Updated: *updated, Limit: *limit})
 	if err != nil {
 		return r.fail(err)
 	}
@@ -33,7 +38,7 @@ func runSearch(ctx context.Context, env *environment, args []string) error {
 		return printJSON(env, res)
 	}
 	if len(res.Packages) == 0 {
-		fmt.Fprintf(env.stderr, "no packages match %q\n", query)
+		fmt.Fprintf(env.stderr, "no packages match %q%s\n", query, filtersText(*keyword, *owner, *updated))
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
@@ -55,4 +60,22 @@ func shorten(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// filtersText describes the filters in use, for the "no packages" line.
+func filtersText(keyword, owner, updated string) string {
+	var f []string
+	if keyword != "" {
+		f = append(f, "keyword "+keyword)
+	}
+	if owner != "" {
+		f = append(f, "owner "+owner)
+	}
+	if updated != "" {
+		f = append(f, "updated within a "+updated)
+	}
+	if len(f) == 0 {
+		return ""
+	}
+	return " with " + strings.Join(f, ", ")
 }

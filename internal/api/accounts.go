@@ -118,3 +118,14 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
 }
+
+// revokeCurrentToken serves DELETE /api/tokens/current: the API token that
+// authenticates the request revokes itself (logout from a command line,
+// which has the token but not the password).
+func (a *API) revokeCurrentToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := a.reg.RevokeOwnToken(r.Context(), principal(r), clientIP(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
+}

@@ -41,6 +41,7 @@ type Registry interface {
 	Tokens(ctx context.Context, p *auth.Principal) ([]registry.Token, error)
 	CreateToken(ctx context.Context, p *auth.Principal, r registry.TokenRequest, ip string) (*registry.NewToken, error)
 	RevokeToken(ctx context.Context, p *auth.Principal, id int64, ip string) error
+	RevokeOwnToken(ctx context.Context, p *auth.Principal, ip string) (int64, error)
 
 	// Reads.
 	Package(ctx context.Context, name string) (*registry.Package, error)
@@ -51,8 +52,7 @@ type Registry interface {
 	DiffVersions(ctx context.Context, name, from, to string) (*registry.VersionDiff, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	History(ctx context.Context, name string, limit, offset int) (*registry.HistoryPage, error)
-	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
-	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
+	Find(ctx context.Context, q registry.SearchQuery) (*registry.SearchResult, error)
 	Owners(ctx context.Context, name string) (*registry.OwnerList, error)
 	Impact(ctx context.Context, q registry.ImpactQuery) (*registry.Impact, error)
 
@@ -161,6 +161,7 @@ func (a *API) Routes() []httpx.Route {
 
 		{"GET /api/tokens", api, a.listTokens},
 		{"POST /api/tokens", api, a.createToken},
+		{"DELETE /api/tokens/current", api, a.revokeCurrentToken},
 		{"DELETE /api/tokens/{id}", api, a.revokeToken},
 
 		{"GET /api/packages", api, a.search},
@@ -203,8 +204,13 @@ func (a *API) Routes() []httpx.Route {
 		}
 		out = append(out, a.route(rt.pattern, rt.limit, d, rt.fn))
 	}
-	// Every other path under /api/ is an endpoint that does not exist.
+	// Every other path under /api/ is an endpoint that does not exist, or
+	// one asked with a method it does not take (the server finds which:
+	// see httpx.Allowed).
 	out = append(out, a.route("/api/", api, httpx.DeadlineDefault, func(w http.ResponseWriter, r *http.Request) error {
+		if err := httpx.NotAllowed(w, r); err != nil {
+			return err
+		}
 		return errs.Errorf(errs.NotFound, "no API endpoint %s %s; the API is described at /api/openapi.json", r.Method, r.URL.Path)
 	}))
 	return out

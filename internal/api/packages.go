@@ -127,15 +127,8 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var res *registry.SearchResult
-	switch keyword := q.Get("keyword"); {
-	case keyword != "" && q.Get("q") != "":
-		return errs.New(errs.Invalid, "give q (search text) or keyword, not both")
-	case keyword != "":
-		res, err = a.reg.SearchKeyword(r.Context(), keyword, q.Get("sort"), limit, offset)
-	default:
-		res, err = a.reg.Search(r.Context(), q.Get("q"), q.Get("sort"), limit, offset)
-	}
+	res, err := a.reg.Find(r.Context(), registry.SearchQuery{Text: q.Get("q"), Keyword: q.Get("keyword"),
+		Owner: q.Get("owner"), Updated: q.Get("updated"), Sort: q.Get("sort"), Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}

@@ -131,6 +131,11 @@ func (a *API) RevokeToken(ctx context.Context, id int64) error {
 	return a.call(ctx, http.MethodDelete, "/api/tokens/"+strconv.FormatInt(id, 10), nil, nil)
 }
 
+// RevokeCurrentToken revokes the token the API is called with (Token).
+func (a *API) RevokeCurrentToken(ctx context.Context) error {
+	return a.call(ctx, http.MethodDelete, "/api/tokens/current", nil, nil)
+}
+
 // SetYanked yanks (or, with yanked false, unyanks) name@version.
 func (a *API) SetYanked(ctx context.Context, name, version string, yanked bool) (*VersionState, error) {
 	method := http.MethodPut
@@ -174,7 +179,24 @@ func (a *API) owners(ctx context.Context, method, name string, users []string) (
 
 // Search finds packages matching query, best first.
 func (a *API) Search(ctx context.Context, query string, limit int) (*SearchResult, error) {
-	q := url.Values{"q": {query}, "limit": {strconv.Itoa(limit)}}
+	return a.Find(ctx, SearchParams{Query: query, Limit: limit})
+}
+
+// SearchParams are a search's text and filters (GET /api/search); empty
+// fields are left out.
+type SearchParams struct {
+	Query, Keyword, Owner, Updated string
+	Limit                          int
+}
+
+// Find searches packages with filters.
+func (a *API) Find(ctx context.Context, p SearchParams) (*SearchResult, error) {
+	q := url.Values{"q": {p.Query}, "limit": {strconv.Itoa(p.Limit)}}
+	for k, v := range map[string]string{"keyword": p.Keyword, "owner": p.Owner, "updated": p.Updated} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
 	var res SearchResult
 	if err := a.call(ctx, http.MethodGet, "/api/search?"+q.Encode(), nil, &res); err != nil {
 		return nil, err

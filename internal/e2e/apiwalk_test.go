@@ -54,6 +54,7 @@ func TestAPIWalk(t *testing.T) {
 	}
 	created := r.expect(201, "POST", "/api/tokens", admin, map[string]any{"name": "walk", "scopes": []string{"yank"}}).JSON(t)
 	tokenID := strconv.Itoa(int(created["id"].(float64)))
+	selfRevoking := r.expect(201, "POST", "/api/tokens", admin, map[string]any{"name": "walk-self", "scopes": []string{"yank"}}).JSON(t)["token"].(string)
 
 	// Package names as a user may type them: each is the same package as
 	// walk_pkg (and so on) under the registry's normalisation.
@@ -78,6 +79,9 @@ func TestAPIWalk(t *testing.T) {
 			body: map[string]any{"name": "walk-two", "scopes": []string{"publish"}, "packages": []string{"walk_*"}, "expires_in_days": 30}},
 		{op: "revokeToken", method: "DELETE", path: "/api/tokens/" + tokenID, token: admin, status: 200},
 		{op: "revokeToken", method: "DELETE", path: "/api/tokens/999999", token: admin, status: 404},
+		{op: "revokeCurrentToken", method: "DELETE", path: "/api/tokens/current", token: admin, status: 400},
+		{op: "revokeCurrentToken", method: "DELETE", path: "/api/tokens/current", token: selfRevoking, status: 200},
+		{op: "revokeCurrentToken", method: "DELETE", path: "/api/tokens/current", token: selfRevoking, status: 401},
 
 		{op: "listPackages", method: "GET", path: "/api/packages?limit=2", status: 200},
 		{op: "search", method: "GET", path: "/api/search?q=walk&sort=downloads", status: 200},

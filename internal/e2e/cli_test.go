@@ -181,6 +181,15 @@ func TestCLILogin(t *testing.T) {
 	if found.Total != 1 || found.Packages[0].Name != "clipkg" || found.Packages[0].Version != "1.0.0" {
 		t.Fatalf("search --json answered %+v", found)
 	}
+	// Filters: by owner and update period, with or without text.
+	c.json("", &found, "search", "--owner", "CLIA", "--updated", "week")
+	if found.Total != 1 || found.Packages[0].Name != "clipkg" {
+		t.Fatalf("search --owner clia answered %+v", found)
+	}
+	if code, _, errOut := c.run("", "search", "clipkg", "--owner", "clib"); code != 0 || !strings.Contains(errOut, `no packages match "clipkg" with owner clib`) {
+		t.Errorf("search --owner clib: exit %d\n%s", code, errOut)
+	}
+	c.fails("", 2, []string{"want week, month or year"}, "search", "--updated", "decade")
 
 	// Tokens: the password again (API tokens cannot manage tokens); the
 	// username is the one login stored.
@@ -217,17 +226,35 @@ func TestCLILogin(t *testing.T) {
 	c.fails("", 1, []string{"chmod 600 " + c.creds}, "yank", "clipkg@1.0.0")
 	os.Chmod(c.creds, 0o600)
 
-	// Logout revokes the token on the registry and removes it here.
+	// Logout revokes the token on the registry with the token itself (no
+	// password) and removes it here.
 	var lo struct {
-		Removed bool `json:"removed"`
-		Revoked bool `json:"revoked"`
+		Removed    bool   `json:"removed"`
+		Revoked    bool   `json:"revoked"`
+		Revocation string `json:"revocation"`
 	}
-	c.json(password, &lo, "logout", "--revoke")
-	if !lo.Removed || !lo.Revoked {
+	c.json("", &lo, "logout")
+	if !lo.Removed || !lo.Revoked || lo.Revocation != "revoked" {
 		t.Fatalf("logout answered %+v", lo)
 	}
 	r.expect(401, "PUT", "/api/packages/clipkg/versions/1.0.0/yank", token, nil)
 	c.fails("", 2, []string{"a token is needed", login}, "yank", "clipkg@1.0.0", "--registry", r.URL)
+
+	// logout --revoke does it with the password instead.
+	c.json(password, &in, "login", "--registry", r.URL, "--username", "clia")
+	b, _ = os.ReadFile(c.creds)
+	json.Unmarshal(b, &stored)
+	token = stored.Registries[r.URL].Token
+	lo = struct {
+		Removed    bool   `json:"removed"`
+		Revoked    bool   `json:"revoked"`
+		Revocation string `json:"revocation"`
+	}{}
+	c.json(password, &lo, "logout", "--revoke")
+	if !lo.Removed || !lo.Revoked {
+		t.Fatalf("logout --revoke answered %+v", lo)
+	}
+	r.expect(401, "PUT", "/api/packages/clipkg/versions/1.0.0/yank", token, nil)
 
 	// DRYAD_TOKEN stands in for login; a refused one says what to do.
 	c.env = append(c.env, "DRYAD_TOKEN="+r.apiToken(r.login("clia"), []string{"yank"}))
@@ -244,10 +271,25 @@ func TestCLILogin(t *testing.T) {
 		t.Errorf("publish with a revoked stored token: exit %d\n%s", code, errOut)
 	}
 
-	// Logout removes even a file others may read, and says how to revoke.
+	// Logout removes even a file others may read, and says the registry
+	// no longer took the token.
 	os.Chmod(c.creds, 0o644)
-	if out := c.ok("", "logout"); !strings.Contains(out, fmt.Sprintf("token revoke %d", in.TokenID)) {
+	if out := c.ok("", "logout"); !strings.Contains(out, "no longer accepted it") {
 		t.Errorf("logout printed:\n%s", out)
+	}
+	if _, err := os.Stat(c.creds); !os.IsNotExist(err) {
+		t.Errorf("credentials file left after logout: %v", err)
+	}
+
+	// A registry that cannot be reached: the token is removed here all
+	// the same, and logout says it was not revoked and how to revoke it.
+	c.json(password, &in, "login", "--registry", r.URL, "--username", "clia")
+	r.Stop()
+	out = c.ok("", "logout")
+	for _, want := range []string{"removed from", "NOT revoked on the registry, which could not be reached", fmt.Sprintf("token revoke %d", in.TokenID)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logout with the registry down printed %q; want it to say %q", out, want)
+		}
 	}
 	if _, err := os.Stat(c.creds); !os.IsNotExist(err) {
 		t.Errorf("credentials file left after logout: %v", err)

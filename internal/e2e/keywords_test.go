@@ -47,7 +47,9 @@ func TestKeywords(t *testing.T) {
 	if res.Total != 1 || len(res.Packages) != 1 || res.Packages[0].Name != "alpha" {
 		t.Errorf("search by keyword: %+v", res)
 	}
-	if body := string(r.expect(400, "GET", "/api/search?keyword=http&q=alpha", "", nil).Body); !strings.Contains(body, "not both") {
-		t.Errorf("keyword and text together: %s", body)
+	// Keyword and text combine.
+	decodeJSON(t, r.expect(200, "GET", "/api/search?keyword=http&q=alpha", "", nil), &res)
+	if res.Total != 1 || len(res.Packages) != 1 || res.Packages[0].Name != "alpha" {
+		t.Errorf("search by keyword and text: %+v", res)
 	}
 }

@@ -765,12 +765,16 @@ func TestWebAdmin(t *testing.T) {
 	if res.Status != 403 || !strings.Contains(string(res.Body), "disabled") {
 		t.Errorf("sign-in of a disabled user: %d", res.Status)
 	}
-	// Refusals of the registry come back as a message.
-	if res := a.submit("/admin", "/admin/users/root", url.Values{"action": {"disable"}}); res.Status != 303 {
-		t.Errorf("self-disable: %d", res.Status)
+	// Refusals of the registry come back as a message in the user's row,
+	// beside the role when the change was the role.
+	if res := a.submit("/admin", "/admin/users/root", url.Values{"action": {"disable"}}); res.Status != 409 ||
+		!strings.Contains(string(res.Body), `id="row-error">Admins cannot disable or demote themselves`) {
+		t.Errorf("self-disable: %d\n%s", res.Status, res.Body)
 	}
-	if !strings.Contains(a.page(200, "/admin"), "cannot disable or demote themselves") {
-		t.Error("the refusal to self-disable is not shown")
+	res = a.submit("/admin", "/admin/users/root", url.Values{"action": {"role"}, "role": {"user"}})
+	if body := string(res.Body); res.Status != 409 || !regexp.MustCompile(`<select id="role-root" name="role" aria-invalid="true" aria-describedby="role-root-error" autofocus>`).MatchString(body) ||
+		!strings.Contains(body, `id="role-root-error">Admins cannot disable or demote themselves`) {
+		t.Errorf("self-demotion: %d\n%s", res.Status, body)
 	}
 	// Filters of the audit log.
 	body = a.page(200, "/admin?action=login&outcome=denied")

@@ -84,6 +84,10 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the underlying cause, if any; it is logged, never shown.
 	Err error
+	// Field names the input the error is about (a form field, a query
+	// parameter, a JSON member), when it is about one: forms show the
+	// message beside that field, and JSON errors carry it as "field".
+	Field string
 }
 
 func (e *Error) Error() string {
@@ -121,6 +125,37 @@ func Errorf(kind Kind, format string, args ...any) error {
 // cause's text is kept for logs but not shown to clients.
 func Wrap(kind Kind, err error, msg string) error {
 	return &Error{Kind: kind, Msg: msg, Err: err}
+}
+
+// Field returns an error of the given kind about one input, named as the
+// request names it (a form field, a query parameter, a JSON member).
+func Field(kind Kind, field, msg string) error {
+	return &Error{Kind: kind, Msg: msg, Field: field}
+}
+
+// OnField returns err marked as being about the input field, unless it
+// already names one: validation helpers shared by several requests (a
+// username's syntax, a password's policy) do not know what their caller
+// calls the value. Errors that are not *Error (internal ones) are
+// returned as they are.
+func OnField(err error, field string) error {
+	var e *Error
+	if err == nil || !errors.As(err, &e) || e.Field != "" {
+		return err
+	}
+	c := *e
+	c.Field = field
+	return &c
+}
+
+// FieldOf returns the input the outermost *Error in err's chain is about,
+// or "" when it is about none in particular.
+func FieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // RateLimit returns a RateLimited error that tells the client when to retry.

@@ -115,3 +115,29 @@ func TestNoSpaceIsStorageFull(t *testing.T) {
 		t.Error("another I/O error became StorageFull")
 	}
 }
+
+// TestField checks that an error can name the input it is about, that
+// OnField names it only when nothing did before (the innermost knows
+// best) without changing the error it was given, and that wrapping keeps
+// the field reachable.
+func TestField(t *testing.T) {
+	err := Field(Invalid, "updated", "updated: want week, month or year")
+	if FieldOf(err) != "updated" || KindOf(err) != Invalid || Message(err) != "updated: want week, month or year" {
+		t.Errorf("Field: %q %v %q", FieldOf(err), KindOf(err), Message(err))
+	}
+	if FieldOf(fmt.Errorf("searching: %w", err)) != "updated" {
+		t.Error("the field is lost by wrapping")
+	}
+	if FieldOf(OnField(err, "other")) != "updated" {
+		t.Error("OnField replaced a field already named")
+	}
+	plain := New(Conflict, "username taken")
+	named := OnField(plain, "username")
+	if FieldOf(named) != "username" || FieldOf(plain) != "" || KindOf(named) != Conflict || Message(named) != "username taken" {
+		t.Errorf("OnField: %q (original %q), %v %q", FieldOf(named), FieldOf(plain), KindOf(named), Message(named))
+	}
+	internal := errors.New("disk on fire")
+	if OnField(internal, "x") != internal || FieldOf(internal) != "" || OnField(nil, "x") != nil {
+		t.Error("OnField changed an error of no kind")
+	}
+}

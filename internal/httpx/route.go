@@ -3,8 +3,10 @@ package httpx
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/dryad-lang/registry/internal/auth"
+	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/ratelimit"
 )
 
@@ -87,4 +89,18 @@ func WithAllowed(ctx context.Context, methods []string) context.Context {
 func Allowed(ctx context.Context) []string {
 	m, _ := ctx.Value(allowedKey{}).([]string)
 	return m
+}
+
+// NotAllowed answers a request whose path takes other methods than its
+// own (recorded by WithAllowed): it sets the Allow header and returns the
+// MethodNotAllowed error for the caller's error writer (a page or JSON).
+// It returns nil when the path takes no method at all, which is a 404.
+func NotAllowed(w http.ResponseWriter, r *http.Request) error {
+	allowed := Allowed(r.Context())
+	if len(allowed) == 0 {
+		return nil
+	}
+	list := strings.Join(allowed, ", ")
+	w.Header().Set("Allow", list)
+	return errs.Errorf(errs.MethodNotAllowed, "%s is not a method %s takes; it takes %s", r.Method, r.URL.Path, list)
 }

@@ -27,6 +27,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 type errorBody struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
+	// Field names the input the error is about, when it is about one.
+	Field string `json:"field,omitempty"`
 }
 
 // WriteError writes err as the JSON error answer of its kind:
@@ -40,7 +42,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			"request_id", RequestID(r.Context()))
 	}
 	SetErrorHeaders(w, err)
-	WriteJSON(w, kind.Status(), errorBody{Error: kind.Code(), Message: errs.Message(err)})
+	WriteJSON(w, kind.Status(), errorBody{Error: kind.Code(), Message: errs.Message(err), Field: fieldOf(err, kind)})
 }
 
 // SetErrorHeaders sets the headers an error answer carries whatever its
@@ -53,4 +55,13 @@ func SetErrorHeaders(w http.ResponseWriter, err error) {
 	if errs.KindOf(err) == errs.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dryad-registry"`)
 	}
+}
+
+// fieldOf is the input an error is about, shown only with the message it
+// goes with: an internal error's field would tell about a hidden cause.
+func fieldOf(err error, kind errs.Kind) string {
+	if kind == errs.Internal || kind == errs.StorageFull {
+		return ""
+	}
+	return errs.FieldOf(err)
 }

@@ -45,16 +45,16 @@ func (s *Service) Register(ctx context.Context, r Registration, ip string) (*Use
 	r.Email = strings.TrimSpace(r.Email)
 	r.FullName = strings.TrimSpace(r.FullName)
 	if err := auth.ValidateUsername(r.Username); err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "username")
 	}
 	if err := auth.ValidateEmail(r.Email); err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "email")
 	}
 	if len(r.FullName) > 100 {
-		return nil, errs.New(errs.Invalid, "full_name is limited to 100 characters")
+		return nil, errs.Field(errs.Invalid, "full_name", "full_name is limited to 100 characters")
 	}
 	if err := auth.CheckPasswordPolicy(r.Password, r.Username, r.Email); err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "password")
 	}
 	hash, err := s.hasher.Hash(r.Password)
 	if err != nil {
@@ -78,7 +78,8 @@ type LoginResult struct {
 
 // errBadLogin is the one answer to a wrong username or password, so the
 // two cannot be told apart.
-var errBadLogin = errs.New(errs.Unauthenticated, "wrong username or password")
+// It is shown beside the password, the field a person retypes.
+var errBadLogin = errs.Field(errs.Unauthenticated, "password", "wrong username or password")
 
 // authenticate checks a username (or email) and password, with brute-force
 // protection (see ratelimit.LoginPair): after too many failures of this
@@ -202,10 +203,10 @@ func (s *Service) ChangePassword(ctx context.Context, p *auth.Principal, oldPass
 	}
 	if !s.hasher.Verify(u.PasswordHash, oldPassword) {
 		s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "password_change", Target: u.Username, Outcome: store.OutcomeFailure, Detail: "wrong current password"})
-		return errs.New(errs.Forbidden, "the current password is wrong")
+		return errs.Field(errs.Forbidden, "current_password", "the current password is wrong")
 	}
 	if err := auth.CheckPasswordPolicy(newPassword, u.Username, u.Email); err != nil {
-		return err
+		return errs.OnField(err, "new_password")
 	}
 	hash, err := s.hasher.Hash(newPassword)
 	if err != nil {

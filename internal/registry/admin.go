@@ -61,7 +61,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username st
 	}
 	if c.Role != nil {
 		if _, err := auth.ParseRole(*c.Role); err != nil {
-			return nil, err
+			return nil, errs.OnField(err, "role")
 		}
 	}
 	var u *store.User
@@ -75,7 +75,11 @@ func (s *Service) UpdateUser(ctx context.Context, p *auth.Principal, username st
 			return err
 		}
 		if u.ID == p.UserID && ((c.Disabled != nil && *c.Disabled) || (c.Role != nil && *c.Role != store.RoleAdmin)) {
-			return errs.New(errs.Conflict, "admins cannot disable or demote themselves; ask another admin")
+			err := errs.New(errs.Conflict, "admins cannot disable or demote themselves; ask another admin")
+			if c.Role != nil {
+				err = errs.OnField(err, "role")
+			}
+			return err
 		}
 		now := s.utcNow()
 		detail := ""

@@ -150,23 +150,23 @@ func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, r TokenReq
 	}
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len(r.Name) > 64 {
-		return nil, errs.New(errs.Invalid, "name: give the token a name of 1 to 64 characters (e.g. \"ci\")")
+		return nil, errs.Field(errs.Invalid, "name", "name: give the token a name of 1 to 64 characters (e.g. \"ci\")")
 	}
 	scopes, err := auth.ParseScopes(r.Scopes)
 	if err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "scopes")
 	}
 	if len(r.Packages) > 50 {
-		return nil, errs.New(errs.Invalid, "packages: at most 50 names or patterns")
+		return nil, errs.Field(errs.Invalid, "packages", "packages: at most 50 names or patterns")
 	}
 	for _, pat := range r.Packages {
 		if err := auth.ValidatePackagePattern(pat); err != nil {
-			return nil, err
+			return nil, errs.OnField(err, "packages")
 		}
 	}
 	exp, err := auth.ExpiryFromDays(r.ExpiresInDays, s.utcNow())
 	if err != nil {
-		return nil, err
+		return nil, errs.OnField(err, "expires_in_days")
 	}
 	live, err := s.liveTokens(ctx, p.UserID)
 	if err != nil {
@@ -222,6 +222,13 @@ func (s *Service) liveTokens(ctx context.Context, userID int64) ([]store.Token, 
 
 // RevokeToken revokes one of the caller's tokens at once.
 func (s *Service) RevokeToken(ctx context.Context, p *auth.Principal, id int64, ip string) error {
+	// A token may always revoke itself: giving up one's own credential
+	// grants nothing, and it lets a command line log out without the
+	// password.
+	if p != nil && p.Via == auth.ViaToken && p.TokenID == id {
+		_, err := s.RevokeOwnToken(ctx, p, ip)
+		return err
+	}
 	if err := requireLogin(p, "revoke API tokens"); err != nil {
 		return err
 	}
@@ -234,4 +241,25 @@ func (s *Service) RevokeToken(ctx context.Context, p *auth.Principal, id int64, 
 	s.audit(ctx, &store.AuditEvent{ActorID: p.UserID, Actor: p.Username, IP: ip, Action: "token_revoke",
 		Target: "token " + itoa(id), Outcome: store.OutcomeSuccess})
 	return nil
+}
+
+// RevokeOwnToken revokes the API token the caller authenticated with and
+// returns its id. Only an API token can do this: a login or a session has
+// no token to give up (they sign out instead).
+func (s *Service) RevokeOwnToken(ctx context.Context, p *auth.Principal, ip string) (int64, error) {
+	if p == nil {
+		return 0, errs.New(errs.Unauthenticated, "send the API token to revoke as a bearer token")
+	}
+	if p.Via != auth.ViaToken {
+		return 0, errs.New(errs.Invalid, "only an API token can revoke itself; you are logged in with a password, so name the token: DELETE /api/tokens/{id}")
+	}
+	if err := s.store.RevokeToken(ctx, p.UserID, p.TokenID, s.utcNow()); err != nil {
+		if errors.Is(err, errs.NotFound) {
+			return 0, errs.New(errs.Unauthenticated, "this API token is already revoked or expired")
+		}
+		return 0, err
+	}
+	s.audit(ctx, &store.AuditEvent{ActorID: p.UserID, Actor: p.Username, IP: ip, Action: "token_revoke",
+		Target: "token " + itoa(p.TokenID), Outcome: store.OutcomeSuccess})
+	return p.TokenID, nil
 }

@@ -89,7 +89,7 @@ func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name stri
 		for _, un := range usernames {
 			u, err := tx.GetUserByName(ctx, strings.TrimSpace(un))
 			if errors.Is(err, errs.NotFound) {
-				return errs.Errorf(errs.Unprocessable, "user %q not found", un)
+				return errs.OnField(errs.Errorf(errs.Unprocessable, "user %q not found", un), "users")
 			}
 			if err != nil {
 				return err
@@ -97,7 +97,7 @@ func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name stri
 			kind := tlog.OwnerRemove
 			if add {
 				if u.Disabled {
-					return errs.Errorf(errs.Unprocessable, "user %q is disabled and cannot own packages", u.Username)
+					return errs.OnField(errs.Errorf(errs.Unprocessable, "user %q is disabled and cannot own packages", u.Username), "users")
 				}
 				// Only a change is logged: adding an owner again is not one.
 				if owner, err := tx.IsOwner(ctx, pk.ID, u.ID); err != nil {

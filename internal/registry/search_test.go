@@ -316,3 +316,49 @@ func TestHistory(t *testing.T) {
 		t.Errorf("first publish at %v", last.At)
 	}
 }
+
+// TestFind checks the search filters: owner (any case, a leading @
+// ignored), keyword and update period combine with the text, and a bad
+// filter value is Invalid naming its field, for forms to show it there.
+func TestFind(t *testing.T) {
+	ctx := context.Background()
+	f := registrytest.New(t)
+	ann, ben := f.SignUp("ann"), f.SignUp("ben")
+	f.Publish(ann, withFields("old_http", "1.0.0", map[string]any{"keywords": []string{"http"}}))
+	f.Clock.Advance(40 * 24 * time.Hour)
+	f.Publish(ann, withFields("mid_http", "1.0.0", map[string]any{"keywords": []string{"http"}}))
+	f.Clock.Advance(10 * 24 * time.Hour)
+	f.Publish(ben, withFields("new_http", "1.0.0", map[string]any{"keywords": []string{"http", "server"}}))
+	f.Publish(ann, withFields("new_json", "1.0.0", map[string]any{"keywords": []string{"json"}}))
+	for _, tt := range []struct {
+		name  string
+		q     registry.SearchQuery
+		kind  errs.Kind
+		field string
+		want  string
+	}{
+		{"owner", registry.SearchQuery{Owner: "ANN", Sort: "name"}, success, "", "mid_http new_json old_http"},
+		{"owner with @", registry.SearchQuery{Owner: "@ben"}, success, "", "new_http"},
+		{"owner and text", registry.SearchQuery{Owner: "ann", Text: "http", Sort: "name"}, success, "", "mid_http old_http"},
+		{"unknown owner", registry.SearchQuery{Owner: "nobody"}, success, "", ""},
+		{"week", registry.SearchQuery{Updated: "week", Sort: "name"}, success, "", "new_http new_json"},
+		{"month", registry.SearchQuery{Updated: "month", Keyword: "HTTP", Sort: "name"}, success, "", "mid_http new_http"},
+		{"year, owner, keyword, text", registry.SearchQuery{Updated: "year", Owner: "ann", Keyword: "http", Text: "old"}, success, "", "old_http"},
+		{"bad period", registry.SearchQuery{Updated: "decade"}, errs.Invalid, "updated", ""},
+		{"long keyword", registry.SearchQuery{Keyword: strings.Repeat("k", 51)}, errs.Invalid, "keyword", ""},
+		{"long owner", registry.SearchQuery{Owner: strings.Repeat("o", 101)}, errs.Invalid, "owner", ""},
+		{"bad sort", registry.SearchQuery{Sort: "sideways"}, errs.Invalid, "sort", ""},
+	} {
+		res, err := f.Service.Find(ctx, tt.q)
+		checkErr(t, tt.name, err, tt.kind, "")
+		if err != nil {
+			if got := errs.FieldOf(err); got != tt.field {
+				t.Errorf("%s: field %q, want %q", tt.name, got, tt.field)
+			}
+			continue
+		}
+		if got := summaryNames(res.Packages); got != tt.want || res.Total != len(res.Packages) {
+			t.Errorf("%s: %q (total %d), want %q", tt.name, got, res.Total, tt.want)
+		}
+	}
+}

@@ -255,15 +255,24 @@ func TestTokensAndRevokeToken(t *testing.T) {
 		kind errs.Kind
 	}{
 		{"anonymous", nil, first.ID, errs.Unauthenticated},
-		{"with an API token", tokP, first.ID, errs.Forbidden},
+		// An API token may revoke itself, and no other token.
+		{"another token with an API token", tokP, second.ID, errs.Forbidden},
 		{"someone else's token", bob, first.ID, errs.NotFound},
 		{"unknown id", alice, 9999, errs.NotFound},
-		{"own token", alice, first.ID, success},
+		{"an API token itself", tokP, first.ID, success},
 		{"again", alice, first.ID, errs.NotFound},
 	}
 	for _, tt := range tests {
 		checkErr(t, "revoke: "+tt.name, f.Service.RevokeToken(ctx, tt.p, tt.id, ip), tt.kind, "")
 	}
+	// RevokeOwnToken: only an API token has itself to revoke; a revoked
+	// one is refused as any revoked credential is.
+	_, err = f.Service.RevokeOwnToken(ctx, alice, ip)
+	checkErr(t, "revoke own token with a login", err, errs.Invalid, "DELETE /api/tokens/{id}")
+	_, err = f.Service.RevokeOwnToken(ctx, nil, ip)
+	checkErr(t, "revoke own token anonymously", err, errs.Unauthenticated, "")
+	_, err = f.Service.RevokeOwnToken(ctx, tokP, ip)
+	checkErr(t, "revoke own token again", err, errs.Unauthenticated, "already revoked")
 	_, err = f.Service.AuthenticateHeader(ctx, "Bearer "+first.Secret)
 	checkErr(t, "revoked token", err, errs.Unauthenticated, "revoked")
 	for _, tk := range []*registry.NewToken{second, bobs} {

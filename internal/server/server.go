@@ -98,6 +98,9 @@ func (s *Server) routes() {
 		w.Write([]byte("healthy\n"))
 	})}))
 	for _, rt := range s.opts.API.Routes() {
+		if rt.Pattern == "/api/" {
+			rt.Handler = s.findAllowed(rt.Handler)
+		}
 		m.Handle(rt.Pattern, s.route(rt))
 	}
 	// Downloads and the web's version pages share one path shape.
@@ -141,7 +144,7 @@ func (s *Server) routes() {
 // probedMethods are the methods findAllowed tries.
 var probedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
-// findAllowed wraps the catch-all page: when the path has routes for
+// findAllowed wraps a catch-all (the pages' "/", the API's "/api/"): when the path has routes for
 // other methods than the request's, it records them (httpx.WithAllowed),
 // so that the page answers 405 with an Allow header rather than 404. The
 // mux cannot: the catch-all matches every method.

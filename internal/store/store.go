@@ -245,12 +245,23 @@ const (
 // match (name, keywords, description); ties go to more downloads, then name.
 //
 // Keyword, when set, keeps only the packages having it among their
-// keywords (whole keyword, as stored: lower case).
+// keywords (whole keyword, as stored: lower case). Owner, when set, keeps
+// only the packages the user of that username (any case) owns.
+// UpdatedSince, when set, keeps only the packages updated at or after it.
+// The filters combine with each other and with Text.
 type SearchQuery struct {
 	Text          string
 	Keyword       string
+	Owner         string
+	UpdatedSince  time.Time
 	Sort          string
 	Limit, Offset int
+}
+
+// TrendingPackage is a package with its downloads over a recent period.
+type TrendingPackage struct {
+	Package
+	Recent int64
 }
 
 // SearchResult is one page of a search.
@@ -410,6 +421,10 @@ type DownloadQueries interface {
 	VersionDownloads(ctx context.Context, packageID int64, sinceDay string) (map[int64][]DailyDownloads, error)
 	// PackageDownloadsSince sums a package's downloads since the given day.
 	PackageDownloadsSince(ctx context.Context, packageID int64, sinceDay string) (int64, error)
+	// TrendingPackages lists the live packages with the most downloads
+	// since the given day (YYYY-MM-DD), most first (ties by name); packages
+	// not downloaded since then are left out.
+	TrendingPackages(ctx context.Context, sinceDay string, limit int) ([]TrendingPackage, error)
 }
 
 // Outcomes of audit events.

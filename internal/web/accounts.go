@@ -12,10 +12,6 @@ import (
 	"github.com/dryad-lang/registry/internal/registry"
 )
 
-// fieldErrors maps a form field's name to what is wrong with its value;
-// the key "" holds what concerns the whole form.
-type fieldErrors map[string]string
-
 type loginData struct {
 	Login  string
 	Next   string
@@ -66,7 +62,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 		if wait, ok := errs.RetryAfter(err); ok {
 			rw.Header().Set("Retry-After", ratelimit.RetrySeconds(wait))
 		}
-		d.Errors[""] = sentence(errs.Message(err))
+		d.Errors.add(err, "password")
 		return show(errs.KindOf(err).Status())
 	}
 	if err := w.startSession(rw, r, sess); err != nil {
@@ -141,7 +137,7 @@ func (w *Web) register(rw http.ResponseWriter, r *http.Request) error {
 		if errs.KindOf(err) == errs.Internal {
 			return err
 		}
-		d.Errors[registrationField(errs.Message(err))] = sentence(errs.Message(err))
+		d.Errors.add(err, "username", "email", "full_name", "password")
 		return show(errs.KindOf(err).Status())
 	}
 	sess, err := w.reg.SignIn(r.Context(), d.Username, password, ip)
@@ -157,23 +153,6 @@ func (w *Web) register(rw http.ResponseWriter, r *http.Request) error {
 	setFlash(rw, r, "success", "Welcome, "+sess.User.Username+"! Your account is ready: create an API token or upload your first package.")
 	redirect(rw, r, "/dashboard")
 	return nil
-}
-
-// registrationField tells which field a registration error is about, from
-// the registry's message, so the page shows it next to that field.
-func registrationField(msg string) string {
-	m := strings.ToLower(msg)
-	switch {
-	case strings.HasPrefix(m, "username"):
-		return "username"
-	case strings.HasPrefix(m, "email"), strings.Contains(m, "email address"):
-		return "email"
-	case strings.HasPrefix(m, "password"), strings.HasPrefix(m, "this password"):
-		return "password"
-	case strings.HasPrefix(m, "full_name"):
-		return "full_name"
-	}
-	return ""
 }
 
 // sentence starts a message with a capital letter and ends it with a full

@@ -38,6 +38,11 @@ type adminData struct {
 	// Back is this page's address, for forms to come back to.
 	Back  string
 	Error string
+	// RowUser is the user whose row a refused change was about, and
+	// RowErrors that change's errors by field ("role", or "" beside the
+	// row's buttons).
+	RowUser   string
+	RowErrors fieldErrors
 }
 
 // admin serves GET /admin: users (search, disable, role) and the audit
@@ -46,10 +51,11 @@ func (w *Web) admin(rw http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r); err != nil {
 		return err
 	}
-	return w.showAdmin(rw, r, http.StatusOK, "")
+	return w.showAdmin(rw, r, http.StatusOK, adminData{})
 }
 
-func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, msg string) error {
+// showAdmin renders the admin page of r's query, with d's errors.
+func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, d adminData) error {
 	p := stateOf(r).user
 	q := r.URL.Query()
 	page := func(key string) (int, error) {
@@ -71,8 +77,10 @@ func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, msg
 	if err != nil {
 		return err
 	}
-	d := adminData{UserQuery: strings.TrimSpace(q.Get("q")), Actions: auditActions, Outcomes: auditOutcomes, Error: msg,
-		Back: r.URL.RequestURI()}
+	d.UserQuery, d.Actions, d.Outcomes, d.Back = strings.TrimSpace(q.Get("q")), auditActions, auditOutcomes, r.URL.RequestURI()
+	if d.RowErrors == nil {
+		d.RowErrors = fieldErrors{}
+	}
 	if d.Users, err = w.reg.ListUsers(r.Context(), p, d.UserQuery, adminPageSize, (upage-1)*adminPageSize); err != nil {
 		return err
 	}
@@ -137,12 +145,20 @@ func (w *Web) adminUpdateUser(rw http.ResponseWriter, r *http.Request) error {
 	u, err := w.reg.UpdateUser(r.Context(), p, r.PathValue("username"), c, httpx.ClientOf(r).IP)
 	if err != nil {
 		switch errs.KindOf(err) {
-		case errs.Internal, errs.Unauthenticated, errs.Forbidden:
+		case errs.Internal, errs.Unauthenticated, errs.Forbidden, errs.NotFound:
 			return err
 		}
-		setFlash(rw, r, "error", sentence(errs.Message(err)))
-		redirect(rw, r, back)
-		return nil
+		// The page the form was on is shown again, with the error in the
+		// row of the user it is about (beside the role when it is about
+		// the role).
+		d := adminData{RowUser: r.PathValue("username"), RowErrors: fieldErrors{}}
+		d.RowErrors.add(err, "role")
+		page := *r
+		page.URL = &url.URL{Path: "/admin"}
+		if u, perr := url.Parse(back); perr == nil {
+			page.URL.RawQuery = u.RawQuery
+		}
+		return w.showAdmin(rw, &page, errs.KindOf(err).Status(), d)
 	}
 	setFlash(rw, r, "success", u.Username+" is "+done+".")
 	redirect(rw, r, back)

@@ -2,14 +2,17 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/dryad-lang/registry/internal/cache"
 	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/httpx"
 	"github.com/dryad-lang/registry/internal/registry"
@@ -22,7 +25,15 @@ type homeData struct {
 	Totals  *registry.RegistryStats
 	Recent  []registry.PackageSummary
 	Popular []registry.PackageSummary
+	// Trending are the packages most downloaded over the last
+	// registry.TrendingDays days.
+	Trending []registry.TrendingPackage
 }
+
+// trendingTTL bounds how stale the home page's trending list may be: it
+// sums a week of daily counts, too much work for every visit, and a few
+// minutes do not change a week's ranking much.
+const trendingTTL = 5 * time.Minute
 
 // home serves GET /: the search box, totals and two lists of packages.
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
@@ -39,9 +50,24 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.render(rw, r, http.StatusOK, "home", meta{}, homeData{Totals: totals, Recent: recent.Packages, Popular: popular.Packages})
+	trend := cache.ReadThrough[[]registry.TrendingPackage]{Cache: w.opts.Cache, Name: "trending", TTL: trendingTTL, Observe: w.opts.OnCacheRead}
+	trending, err := trend.Get(ctx, "home", func(ctx context.Context) ([]registry.TrendingPackage, error) {
+		return w.reg.Trending(ctx, homeLists)
+	})
+	if err != nil {
+		return err
+	}
+	w.render(rw, r, http.StatusOK, "home", meta{}, homeData{Totals: totals, Recent: recent.Packages, Popular: popular.Packages, Trending: trending})
 	return nil
 }
+
+// searchFilter are the values of a results page's filters, as typed.
+type searchFilter struct {
+	Keyword, Owner, Updated string
+}
+
+// updatedOptions are the choices of the "updated within" filter.
+var updatedOptions = []sortOption{{"", "Any time"}, {"week", "Past week"}, {"month", "Past month"}, {"year", "Past year"}}
 
 // searchPageSize is how many results a search page shows.
 const searchPageSize = 20
@@ -70,6 +96,13 @@ type searchData struct {
 	// Keyword is set on a keyword's page, which lists the packages
 	// having it rather than those matching Query.
 	Keyword string
+	// Filter is the filters' form: a keyword (on /search), an owner and
+	// an update period; Filtered is set when one of them is in use.
+	Filter   searchFilter
+	Filtered bool
+	Periods  []sortOption
+	// Errors are the filters' errors, by field.
+	Errors  fieldErrors
 	Sort    string
 	Sorts   []sortOption
 	Result  *registry.SearchResult
@@ -116,21 +149,33 @@ func (w *Web) listPage(rw http.ResponseWriter, r *http.Request, keyword string) 
 		}
 		page = n
 	}
-	var res *registry.SearchResult
-	var err error
 	base := "/search?"
+	f := searchFilter{Keyword: strings.TrimSpace(q.Get("keyword")), Owner: strings.TrimSpace(q.Get("owner")), Updated: q.Get("updated")}
 	if keyword != "" {
 		text = ""
 		base = "/keywords/" + url.PathEscape(keyword) + "?"
-		res, err = w.reg.SearchKeyword(r.Context(), keyword, sort, searchPageSize, (page-1)*searchPageSize)
-	} else {
-		res, err = w.reg.Search(r.Context(), text, sort, searchPageSize, (page-1)*searchPageSize)
+		f.Keyword = keyword
 	}
+	status := http.StatusOK
+	d := searchData{Query: text, Keyword: keyword, Filter: f, Periods: updatedOptions, Errors: fieldErrors{}, Sort: sort, Sorts: sortOptions, Page: page}
+	d.Filtered = f.Owner != "" || f.Updated != "" || (keyword == "" && f.Keyword != "")
+	res, err := w.reg.Find(r.Context(), registry.SearchQuery{Text: text, Keyword: f.Keyword, Owner: f.Owner, Updated: f.Updated,
+		Sort: sort, Limit: searchPageSize, Offset: (page - 1) * searchPageSize})
 	if err != nil {
-		return err
+		// A filter's bad value is shown beside it, with the values kept;
+		// anything else (a crafted sort, the database down) is the error
+		// page.
+		fields := []string{"owner", "updated"}
+		if keyword == "" {
+			fields = append(fields, "keyword")
+		}
+		if formField(errs.FieldOf(err), fields) == "" || !d.Errors.add(err, fields...) {
+			return err
+		}
+		status = errs.KindOf(err).Status()
+		res = &registry.SearchResult{}
 	}
-	d := searchData{Query: text, Keyword: keyword, Sort: sort, Sorts: sortOptions, Result: res, Page: page,
-		Pages: (res.Total + searchPageSize - 1) / searchPageSize}
+	d.Result, d.Pages = res, (res.Total+searchPageSize-1)/searchPageSize
 	if keyword != "" {
 		d.Sorts = keywordSorts
 	}
@@ -138,6 +183,15 @@ func (w *Web) listPage(rw http.ResponseWriter, r *http.Request, keyword string) 
 		v := url.Values{}
 		if text != "" {
 			v.Set("q", text)
+		}
+		if keyword == "" && f.Keyword != "" {
+			v.Set("keyword", f.Keyword)
+		}
+		if f.Owner != "" {
+			v.Set("owner", f.Owner)
+		}
+		if f.Updated != "" {
+			v.Set("updated", f.Updated)
 		}
 		v.Set("sort", sort)
 		if n > 1 {
@@ -169,7 +223,7 @@ func (w *Web) listPage(rw http.ResponseWriter, r *http.Request, keyword string) 
 		title = "Search: " + text
 		desc = strconv.Itoa(res.Total) + " packages match \u201c" + text + "\u201d"
 	}
-	w.render(rw, r, http.StatusOK, "search", meta{Title: title, Description: desc, Query: text, NoIndex: text != "", NoHeaderSearch: keyword == ""}, d)
+	w.render(rw, r, status, "search", meta{Title: title, Description: desc, Query: text, NoIndex: text != "" || d.Filtered, NoHeaderSearch: keyword == ""}, d)
 	return nil
 }
 

@@ -103,27 +103,11 @@ func (w *Web) createToken(rw http.ResponseWriter, r *http.Request) error {
 		if errs.KindOf(err) == errs.Internal {
 			return err
 		}
-		d.Errors[tokenField(errs.Message(err))] = sentence(errs.Message(err))
+		d.Errors.add(err, "name", "scopes=scope", "packages", "expires_in_days=expires")
 		return w.showDashboard(rw, r, errs.KindOf(err).Status(), d)
 	}
 	d = dashboardData{NewToken: tok}
 	return w.showDashboard(rw, r, http.StatusCreated, d)
-}
-
-// tokenField tells which field of the token form an error is about.
-func tokenField(msg string) string {
-	m := strings.ToLower(msg)
-	switch {
-	case strings.HasPrefix(m, "name"):
-		return "name"
-	case strings.Contains(m, "scope"):
-		return "scope"
-	case strings.HasPrefix(m, "packages"), strings.Contains(m, "pattern"), strings.Contains(m, "package name"):
-		return "packages"
-	case strings.HasPrefix(m, "expires"):
-		return "expires"
-	}
-	return ""
 }
 
 // revokeToken serves POST /dashboard/tokens/{id}/revoke.
@@ -175,11 +159,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 		if errs.KindOf(err) == errs.Internal {
 			return err
 		}
-		field := "new"
-		if strings.Contains(errs.Message(err), "current password") {
-			field = "current"
-		}
-		d.PwErrors[field] = sentence(errs.Message(err))
+		d.PwErrors.add(err, "current_password=current", "new_password=new")
 		return w.showDashboard(rw, r, errs.KindOf(err).Status(), d)
 	}
 	// The change ended every session, this one included: start a new one.
@@ -202,6 +182,10 @@ type manageData struct {
 	*packageView
 	Git   *registry.GitState
 	Error string
+	// OwnerErrors are the add-owner form's errors, by field, and
+	// NewOwner the username typed there.
+	OwnerErrors fieldErrors
+	NewOwner    string
 }
 
 // managePage serves GET /dashboard/packages/{name}: versions to yank,
@@ -214,6 +198,11 @@ func (w *Web) managePage(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, msg string) error {
+	return w.showManageData(rw, r, status, manageData{Error: msg})
+}
+
+// showManageData renders the manage page with d's errors and typed values.
+func (w *Web) showManageData(rw http.ResponseWriter, r *http.Request, status int, d manageData) error {
 	name := r.PathValue("name")
 	if err := w.requireManage(r, name); err != nil {
 		return err
@@ -226,7 +215,11 @@ func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, ms
 	if err != nil {
 		return err
 	}
-	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{packageView: v, Git: git, Error: msg})
+	d.packageView, d.Git = v, git
+	if d.OwnerErrors == nil {
+		d.OwnerErrors = fieldErrors{}
+	}
+	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, d)
 	return nil
 }
 
@@ -424,11 +417,18 @@ func (w *Web) addOwner(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name, user := r.PathValue("name"), strings.TrimSpace(r.PostForm.Get("username"))
+	d := manageData{NewOwner: user, OwnerErrors: fieldErrors{}}
 	if user == "" {
-		return w.showManage(rw, r, http.StatusBadRequest, "Enter the username of the new owner.")
+		d.OwnerErrors["username"] = "Enter the username of the new owner."
+		return w.showManageData(rw, r, http.StatusBadRequest, d)
 	}
 	if _, err := w.reg.AddOwners(r.Context(), p, name, []string{user}, httpx.ClientOf(r).IP); err != nil {
-		return w.manageError(rw, r, err)
+		switch errs.KindOf(err) {
+		case errs.Internal, errs.Unauthenticated, errs.NotFound, errs.Gone:
+			return err
+		}
+		d.OwnerErrors.add(err, "users=username")
+		return w.showManageData(rw, r, errs.KindOf(err).Status(), d)
 	}
 	setFlash(rw, r, "success", user+" is now an owner of "+name+".")
 	redirect(rw, r, "/dashboard/packages/"+pathEscape(name)+"#owners")

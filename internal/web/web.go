@@ -49,7 +49,8 @@ type Registry interface {
 	Impact(ctx context.Context, q registry.ImpactQuery) (*registry.Impact, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
-	SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*registry.SearchResult, error)
+	Find(ctx context.Context, q registry.SearchQuery) (*registry.SearchResult, error)
+	Trending(ctx context.Context, limit int) ([]registry.TrendingPackage, error)
 	UserPackages(ctx context.Context, userID int64) ([]registry.PackageSummary, error)
 	PublicProfile(ctx context.Context, username string) (*registry.PublicUser, error)
 	DiffVersions(ctx context.Context, name, from, to string) (*registry.VersionDiff, error)
@@ -199,9 +200,8 @@ func (w *Web) Routes() []httpx.Route {
 		// A path that exists for other methods answers 405 (the server
 		// finds which: see httpx.Allowed).
 		page("/", func(rw http.ResponseWriter, r *http.Request) error {
-			if allowed := httpx.Allowed(r.Context()); len(allowed) > 0 {
-				rw.Header().Set("Allow", strings.Join(allowed, ", "))
-				return errs.Errorf(errs.MethodNotAllowed, "%s %s is not something this page does; it takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+			if err := httpx.NotAllowed(rw, r); err != nil {
+				return err
 			}
 			return errs.Errorf(errs.NotFound, "there is no page at %s", r.URL.Path)
 		}),

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dryad-lang/registry/internal/errs"
 	"github.com/dryad-lang/registry/internal/registry"
 )
 
@@ -116,20 +118,40 @@ func TestLocalPath(t *testing.T) {
 	}
 }
 
-func TestRegistrationField(t *testing.T) {
-	for msg, want := range map[string]string{
-		"username must be 3 to 20 characters long":                               "username",
-		`username "bob" is already taken`:                                        "username",
-		"enter a valid email address, like name@example.com":                     "email",
-		`email "a@b.c" is already registered`:                                    "email",
-		"password must be at least 8 characters long; choose a longer one":       "password",
-		"this password is one of the most common passwords and is guessed first": "password",
-		"full_name is limited to 100 characters":                                 "full_name",
-		"something else":                                                         "",
+// TestFieldErrors checks the one mapping of registry errors to a form:
+// an error naming one of the form's fields (directly or through an
+// input=field pair) goes beside it, any other user error above the form,
+// and internal errors are left to the error page.
+func TestFieldErrors(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		fields []string
+		want   string
+		ok     bool
+	}{
+		{errs.Field(errs.Invalid, "username", "username must be 3 to 20 characters long"), []string{"username", "email"}, "username: Username must be 3 to 20 characters long.", true},
+		{errs.OnField(errs.New(errs.Conflict, `email "a@b.c" is already registered`), "email"), []string{"username", "email"}, `email: Email "a@b.c" is already registered.`, true},
+		{errs.Field(errs.Forbidden, "current_password", "the current password is wrong"), []string{"current_password=current", "new_password=new"}, "current: The current password is wrong.", true},
+		{errs.Field(errs.Invalid, "scopes", "unknown scope"), []string{"name"}, ": Unknown scope.", true},
+		{errs.New(errs.RateLimited, "too many attempts"), []string{"password"}, ": Too many attempts.", true},
+		{errors.New("disk on fire"), []string{"password"}, "", false},
 	} {
-		if got := registrationField(msg); got != want {
-			t.Errorf("registrationField(%q) = %q, want %q", msg, got, want)
+		fe := fieldErrors{}
+		ok := fe.add(tt.err, tt.fields...)
+		got := ""
+		for k, v := range fe {
+			got = k + ": " + v
 		}
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("add(%v, %v) = %v %q, want %v %q", tt.err, tt.fields, ok, got, tt.ok, tt.want)
+		}
+	}
+	// The first error of a field is kept: it is the one to fix first.
+	fe := fieldErrors{}
+	fe.set("name", "first")
+	fe.set("name", "second")
+	if fe["name"] != "first" {
+		t.Errorf("set kept %q", fe["name"])
 	}
 }
 

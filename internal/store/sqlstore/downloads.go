@@ -66,3 +66,31 @@ func (x q) PackageDownloadsSince(ctx context.Context, packageID int64, sinceDay 
 		JOIN versions v ON v.id = d.version_id WHERE v.package_id = $1 AND d.day >= $2`, packageID, sinceDay).Scan(&n)
 	return n, x.wrap(err, "downloads")
 }
+
+func (x q) TrendingPackages(ctx context.Context, sinceDay string, limit int) ([]store.TrendingPackage, error) {
+	// The sums come from version_downloads_day (migration 0006): only the
+	// recent days are read, whatever the history's length.
+	rows, err := x.r.QueryContext(ctx, `SELECT `+packageColumns+`, t.n FROM (
+			SELECT v.package_id, sum(d.count) AS n FROM version_downloads d
+			JOIN versions v ON v.id = d.version_id
+			WHERE d.day >= $1 GROUP BY v.package_id) t
+		JOIN packages p ON p.id = t.package_id
+		WHERE p.deleted_at IS NULL AND p.latest <> '' AND t.n > 0
+		ORDER BY t.n DESC, p.normalized_name LIMIT `+itoa(limit), sinceDay)
+	if err != nil {
+		return nil, x.wrap(err, "trending")
+	}
+	defer rows.Close()
+	var out []store.TrendingPackage
+	for rows.Next() {
+		var t store.TrendingPackage
+		p := &t.Package
+		if err := rows.Scan(&p.ID, &p.Name, &p.NormalizedName, &p.Description, jsonList{&p.Keywords}, &p.Homepage,
+			&p.Repository, &p.License, &p.Latest, &p.Downloads, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt},
+			nullTimeCol{&p.DeletedAt}, nullTimeCol{&p.MirrorPushedAt}, &p.MirrorError, &t.Recent); err != nil {
+			return nil, x.wrap(err, "trending")
+		}
+		out = append(out, t)
+	}
+	return out, x.wrap(rows.Err(), "trending")
+}

@@ -46,6 +46,13 @@ func (x q) SearchPackages(ctx context.Context, sq store.SearchQuery) (*store.Sea
 		}
 		where += " AND p.keywords LIKE " + arg("%"+likeEscape(string(quoted))+"%") + ` ESCAPE '\'`
 	}
+	if sq.Owner != "" {
+		// Through owners_user and users' unique lower(username) index.
+		where += " AND p.id IN (SELECT o.package_id FROM owners o JOIN users u ON u.id = o.user_id WHERE lower(u.username) = lower(" + arg(sq.Owner) + "))"
+	}
+	if !sq.UpdatedSince.IsZero() {
+		where += " AND p.updated_at >= " + arg(utc(sq.UpdatedSince))
+	}
 	text := normalizeQuery(sq.Text)
 	var rankParts func() string
 	if text != "" {

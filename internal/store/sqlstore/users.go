@@ -42,9 +42,9 @@ func (x q) CreateUser(ctx context.Context, u *store.User) error {
 	if err != nil && x.d.IsUnique(err) {
 		// Tell which of the two unique values collided.
 		if _, e := x.GetUserByName(ctx, u.Username); e == nil {
-			return errs.Errorf(errs.Conflict, "username %q is already taken", u.Username)
+			return errs.OnField(errs.Errorf(errs.Conflict, "username %q is already taken", u.Username), "username")
 		}
-		return errs.Errorf(errs.Conflict, "email %q is already registered", u.Email)
+		return errs.OnField(errs.Errorf(errs.Conflict, "email %q is already registered", u.Email), "email")
 	}
 	return x.wrap(err, "user")
 }
@@ -106,7 +106,7 @@ func (x q) UpdateUser(ctx context.Context, u *store.User) error {
 		WHERE id = $1`,
 		u.ID, u.Email, u.FullName, u.PasswordHash, u.Role, u.Disabled, u.CredentialVersion, utc(u.UpdatedAt))
 	if err != nil && x.d.IsUnique(err) {
-		return errs.Errorf(errs.Conflict, "email %q is already registered", u.Email)
+		return errs.OnField(errs.Errorf(errs.Conflict, "email %q is already registered", u.Email), "email")
 	}
 	return x.wrap(mustAffect(res, err, "user"), "user")
 }

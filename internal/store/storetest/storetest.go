@@ -501,6 +501,53 @@ func testDownloads(t *testing.T, s store.Store) {
 	if tot.Downloads != 11 || tot.Versions != 2 || tot.Users != 1 {
 		t.Errorf("Totals = %+v", tot)
 	}
+
+	// Trending: the downloads since a day, summed over versions; days
+	// before are left out, and so are deleted packages and packages not
+	// downloaded since.
+	got.Latest = "2.0.0"
+	must(t, s.UpdatePackage(ctx, got))
+	other := newPackage(t, s, "other", u)
+	ov := newVersion(t, s, other, u, "1.0.0")
+	other.Latest = "1.0.0"
+	must(t, s.UpdatePackage(ctx, other))
+	old := newPackage(t, s, "old", u)
+	oldv := newVersion(t, s, old, u, "1.0.0")
+	old.Latest = "1.0.0"
+	must(t, s.UpdatePackage(ctx, old))
+	gone := newPackage(t, s, "gone", u)
+	gv := newVersion(t, s, gone, u, "1.0.0")
+	d := t0
+	gone.Latest, gone.DeletedAt = "1.0.0", &d
+	must(t, s.UpdatePackage(ctx, gone))
+	must(t, s.AddDownloads(ctx, "batch-3", []store.DownloadCount{
+		{VersionID: ov.ID, Day: "2026-03-15", Count: 20},
+		{VersionID: ov.ID, Day: "2026-03-01", Count: 500},
+		{VersionID: oldv.ID, Day: "2026-03-01", Count: 1000},
+		{VersionID: gv.ID, Day: "2026-03-15", Count: 900},
+		{VersionID: v1.ID, Day: "2026-03-15", Count: 3},
+	}))
+	trend := func(since string, limit int) string {
+		tp, err := s.TrendingPackages(ctx, since, limit)
+		must(t, err)
+		var parts []string
+		for _, p := range tp {
+			parts = append(parts, fmt.Sprintf("%s:%d", p.Name, p.Recent))
+		}
+		return strings.Join(parts, " ")
+	}
+	if got := trend("2026-03-14", 10); got != "other:20 pop:11" {
+		t.Errorf("TrendingPackages(2026-03-14) = %q, want other:20 pop:11", got)
+	}
+	if got := trend("2026-03-14", 1); got != "other:20" {
+		t.Errorf("TrendingPackages(2026-03-14, 1) = %q, want other:20", got)
+	}
+	if got := trend("2026-02-01", 10); got != "old:1000 other:520 pop:14" {
+		t.Errorf("TrendingPackages(2026-02-01) = %q", got)
+	}
+	if got := trend("2026-04-01", 10); got != "" {
+		t.Errorf("TrendingPackages(2026-04-01) = %q, want none", got)
+	}
 }
 
 // testSearch pins the ranking rules that both engines must follow.
@@ -528,6 +575,14 @@ func testSearch(t *testing.T, s store.Store) {
 	gone.Latest, gone.DeletedAt = "1.0.0", &d
 	must(t, s.UpdatePackage(ctx, gone))
 	newPackage(t, s, "http-empty", u) // no latest version: not listed
+	// A second owner of two packages, for the owner filter; owning a
+	// deleted package lists nothing.
+	co := newUser(t, s, "Co_Owner")
+	for _, n := range []string{"router", "json", "http-gone"} {
+		p, err := s.GetPackage(ctx, n)
+		must(t, err)
+		must(t, s.AddOwner(ctx, p.ID, co.ID, t0))
+	}
 
 	names := func(r *store.SearchResult) string {
 		var n []string
@@ -565,6 +620,20 @@ func testSearch(t *testing.T, s store.Store) {
 		{store.SearchQuery{Keyword: "we"}, "", 0},
 		{store.SearchQuery{Keyword: "%"}, "", 0},
 		{store.SearchQuery{Keyword: `"web"`}, "", 0},
+		// Owner: by username in any case, combined with text and keyword.
+		{store.SearchQuery{Owner: "co_owner", Sort: store.SortName}, "json router", 2},
+		{store.SearchQuery{Owner: "CO_OWNER", Text: "http"}, "router", 1},
+		{store.SearchQuery{Owner: "co_owner", Keyword: "encoding"}, "json", 1},
+		{store.SearchQuery{Owner: "co_owner", Keyword: "net"}, "", 0},
+		{store.SearchQuery{Owner: "co"}, "", 0},
+		{store.SearchQuery{Owner: "nobody"}, "", 0},
+		{store.SearchQuery{Owner: "search", Limit: 2}, "fasthttp http_server", 7},
+		// UpdatedSince: packages were updated len(name) minutes after t0;
+		// the bound itself is included.
+		{store.SearchQuery{UpdatedSince: t0.Add(8 * time.Minute), Sort: store.SortName}, "fasthttp http-router http_server", 3},
+		{store.SearchQuery{UpdatedSince: t0.Add(8 * time.Minute), Text: "router"}, "http-router", 1},
+		{store.SearchQuery{UpdatedSince: t0.Add(6 * time.Minute), Owner: "co_owner", Keyword: "web", Text: "rout", Sort: store.SortRecent}, "router", 1},
+		{store.SearchQuery{UpdatedSince: t0.Add(time.Hour)}, "", 0},
 	}
 	for _, tt := range tests {
 		r, err := s.SearchPackages(ctx, tt.q)
