@@ -40,20 +40,6 @@ func (s *Service) Search(ctx context.Context, text, sort string, limit, offset i
 	return s.search(ctx, store.SearchQuery{Text: text, Sort: sort, Limit: limit, Offset: offset})
 }
 
-// SearchKeyword lists the packages having keyword among their keywords
-// (any case; keywords are kept in lower case), in the order sort names
-// (default: most downloaded first).
-func (s *Service) SearchKeyword(ctx context.Context, keyword, sort string, limit, offset int) (*SearchResult, error) {
-	keyword = strings.ToLower(strings.TrimSpace(keyword))
-	if keyword == "" || utf8.RuneCountInString(keyword) > manifest.MaxKeywordLength {
-		return nil, errs.Errorf(errs.Invalid, "keyword %q: want 1 to %d characters", keyword, manifest.MaxKeywordLength)
-	}
-	if sort == "" || sort == store.SortRelevance {
-		sort = store.SortDownloads
-	}
-	return s.search(ctx, store.SearchQuery{Keyword: keyword, Sort: sort, Limit: limit, Offset: offset})
-}
-
 // SearchQuery is a search with its optional filters; every field may be
 // left empty, and the filters combine with the text and with each other.
 type SearchQuery struct {

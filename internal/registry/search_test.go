@@ -81,10 +81,9 @@ func TestSearch(t *testing.T) {
 		{"any case", " Encoding ", success, "json"},
 		{"a part of one", "encod", success, ""},
 		{"a word of descriptions only", "json", success, ""},
-		{"empty", " ", errs.Invalid, ""},
 		{"too long", strings.Repeat("k", 51), errs.Invalid, ""},
 	} {
-		r, err := f.Service.SearchKeyword(ctx, tt.keyword, "", 0, 0)
+		r, err := f.Service.Find(ctx, registry.SearchQuery{Keyword: tt.keyword})
 		if !checkErr(t, "keyword: "+tt.name, err, tt.kind, "") || err != nil {
 			continue
 		}
