@@ -123,6 +123,17 @@ var dialect = sqlstore.Dialect{
 		}
 		return "p.id IN (SELECT rowid FROM packages_fts WHERE packages_fts MATCH " + arg + ")", strings.Join(terms, " ")
 	},
+	// The trigram index (package_names) finds names containing a text of
+	// three characters or more; a shorter one, or one with characters no
+	// name has, reads the table.
+	NameContains: func(text, arg string) (string, any, bool) {
+		if len(text) < 3 || strings.ContainsFunc(text, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.')
+		}) {
+			return "", nil, false
+		}
+		return "p.id IN (SELECT rowid FROM package_names WHERE package_names MATCH " + arg + ")", `"` + text + `"`, true
+	},
 }
 
 // busyTimeout documents the wait for the write lock set in dsn.

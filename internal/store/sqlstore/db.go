@@ -49,6 +49,11 @@ type Dialect struct {
 	// word (as a prefix), using the engine's text search. arg is the
 	// placeholder ($n) bound to the value returned.
 	TextMatch func(words []string, arg string) (cond string, value any)
+	// NameContains returns a condition on the packages table aliased p that
+	// is true when the normalized name contains text, through an index of
+	// the engine's where it can; nil, or ok false, for the plain LIKE
+	// (which PostgreSQL's trigram index serves as it is).
+	NameContains func(text, arg string) (cond string, value any, ok bool)
 }
 
 // DB is a store.Store on a database/sql connection pool.

@@ -58,6 +58,12 @@ func (x q) SearchPackages(ctx context.Context, sq store.SearchQuery) (*store.Sea
 	if text != "" {
 		contains := arg("%" + likeEscape(text) + "%")
 		match := "p.normalized_name LIKE " + contains + ` ESCAPE '\'`
+		if x.d.NameContains != nil {
+			if cond, val, ok := x.d.NameContains(text, "$"+itoa(len(args)+1)); ok {
+				args = append(args, val)
+				match = cond
+			}
+		}
 		words := searchWords(sq.Text)
 		if len(words) > 0 {
 			cond, val := x.d.TextMatch(words, "$"+itoa(len(args)+1))

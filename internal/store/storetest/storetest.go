@@ -602,6 +602,11 @@ func testSearch(t *testing.T, s store.Store) {
 		{store.SearchQuery{Text: "HTTP_Router"}, "http-router router", 2},
 		{store.SearchQuery{Text: "http", Limit: 2, Offset: 1}, "http_server http-router", 5},
 		{store.SearchQuery{Text: "rout"}, "router http-router", 2},
+		// Inside a name, through the trigram index where there is one, and
+		// too short for it.
+		{store.SearchQuery{Text: "sthtt"}, "fasthttp", 1},
+		{store.SearchQuery{Text: "tp-ro"}, "http-router", 1},
+		{store.SearchQuery{Text: "st"}, "fasthttp", 1},
 		{store.SearchQuery{Text: "web"}, "webkit http-router router", 3},
 		{store.SearchQuery{Text: "encoding"}, "json", 1},
 		{store.SearchQuery{Text: "server client"}, "http", 1},
