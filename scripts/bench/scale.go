@@ -128,6 +128,7 @@ func scaleReads(packages, huge int) [][2]string {
 		{"search: a name", fmt.Sprintf("/api/search?q=pkg-%05d", mid)},
 		{"search: a rare word", fmt.Sprintf("/api/search?q=w%d", mid)},
 		{"search: every package", "/api/search?q=scale"},
+		{"search: a keyword", "/api/search?keyword=k7"},
 		{fmt.Sprintf("metadata, %d versions", huge), "/api/packages/scale-huge"},
 		{"one version of it, uncached", fmt.Sprintf("/api/packages/scale-huge?version=1.%d.0", huge/2)},
 		{"resolve a range in it", fmt.Sprintf("/api/packages/scale-huge/resolve?range=%%3E%%3D1.%d.0", huge/3)},

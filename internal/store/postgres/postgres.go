@@ -148,4 +148,12 @@ var dialect = sqlstore.Dialect{
 		}
 		return "p.search @@ to_tsquery('simple', " + arg + ")", strings.Join(terms, " & ")
 	},
+	// Keywords are the search vector's weight B.
+	KeywordMatch: func(words []string, arg string) (string, any) {
+		var terms []string
+		for _, w := range words {
+			terms = append(terms, w+":B")
+		}
+		return "p.search @@ to_tsquery('simple', " + arg + ")", strings.Join(terms, " <-> ")
+	},
 }

@@ -123,6 +123,10 @@ var dialect = sqlstore.Dialect{
 		}
 		return "p.id IN (SELECT rowid FROM packages_fts WHERE packages_fts MATCH " + arg + ")", strings.Join(terms, " ")
 	},
+	KeywordMatch: func(words []string, arg string) (string, any) {
+		return "p.id IN (SELECT rowid FROM packages_fts WHERE packages_fts MATCH " + arg + ")",
+			`keywords : "` + strings.Join(words, " ") + `"`
+	},
 	// The trigram index (package_names) finds names containing a text of
 	// three characters or more; a shorter one, or one with characters no
 	// name has, reads the table.

@@ -54,6 +54,11 @@ type Dialect struct {
 	// the engine's where it can; nil, or ok false, for the plain LIKE
 	// (which PostgreSQL's trigram index serves as it is).
 	NameContains func(text, arg string) (cond string, value any, ok bool)
+	// KeywordMatch returns a condition on the packages table aliased p that
+	// is true when the keywords hold these words in this order, through the
+	// engine's text index: a filter that spares reading every package
+	// before the exact comparison of a whole keyword.
+	KeywordMatch func(words []string, arg string) (cond string, value any)
 }
 
 // DB is a store.Store on a database/sql connection pool.

@@ -45,6 +45,11 @@ func (x q) SearchPackages(ctx context.Context, sq store.SearchQuery) (*store.Sea
 			return nil, x.wrap(err, "search")
 		}
 		where += " AND p.keywords LIKE " + arg("%"+likeEscape(string(quoted))+"%") + ` ESCAPE '\'`
+		if words := searchWords(sq.Keyword); len(words) > 0 && x.d.KeywordMatch != nil {
+			cond, val := x.d.KeywordMatch(words, "$"+itoa(len(args)+1))
+			args = append(args, val)
+			where += " AND " + cond
+		}
 	}
 	if sq.Owner != "" {
 		// Through owners_user and users' unique lower(username) index.

@@ -567,8 +567,8 @@ func testSearch(t *testing.T, s store.Store) {
 	add("http_server", "A server", nil, 100)
 	add("fasthttp", "Another HTTP stack", nil, 1000)
 	add("router", "Routes requests; works with http", []string{"http", "web"}, 7)
-	add("json", "JSON encoding", []string{"encoding"}, 3)
-	add("webkit", "Renders pages", []string{"browser"}, 1)
+	add("json", "JSON encoding", []string{"encoding", "data-format"}, 3)
+	add("webkit", "Renders pages", []string{"browser", "format-data"}, 1)
 	gone := newPackage(t, s, "http-gone", u)
 	newVersion(t, s, gone, u, "1.0.0")
 	d := t0
@@ -623,6 +623,10 @@ func testSearch(t *testing.T, s store.Store) {
 		{store.SearchQuery{Keyword: "web", Text: "rout", Sort: store.SortName}, "http-router router", 2},
 		{store.SearchQuery{Keyword: "http", Sort: store.SortName}, "router", 1},
 		{store.SearchQuery{Keyword: "we"}, "", 0},
+		// A keyword of several words is matched whole, in its order.
+		{store.SearchQuery{Keyword: "data-format"}, "json", 1},
+		{store.SearchQuery{Keyword: "format-data"}, "webkit", 1},
+		{store.SearchQuery{Keyword: "data"}, "", 0},
 		{store.SearchQuery{Keyword: "%"}, "", 0},
 		{store.SearchQuery{Keyword: `"web"`}, "", 0},
 		// Owner: by username in any case, combined with text and keyword.
