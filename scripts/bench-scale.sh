@@ -17,6 +17,8 @@
 # prints both side by side with the ratio of their costs: a read or a
 # publish whose cost more than doubles grows with the catalogue.
 # verify and backup read every version, so they are compared per version.
+# Last come the query plans of the hot path's queries on the large
+# catalogue (sqlite3 and psql), to check that none reads a whole table.
 # Not part of the test suite: figures depend on the machine.
 #
 # Settings (environment): ENGINES ("sqlite postgres"), SMALL (100), LARGE
@@ -43,6 +45,7 @@ CONC=${CONC:-200}
 WORKERS=${WORKERS:-8}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dryad-scale.XXXXXX")
+chmod 755 "$work" # PostgreSQL runs as its own user under it
 server_pid=
 cleanup() {
 	stop_registry
@@ -94,7 +97,49 @@ stage() {
 	backup_s=$seconds
 }
 
+# explain: prints the query plans of the hot path's queries on the large
+# catalogue (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL after an
+# ANALYZE), to check that none reads a whole table whose size grows with
+# the catalogue. The statements are the store's, with sample values.
+explain() {
+	local mid name_q word_q
+	mid=$(printf 'pkg-%05d' $((LARGE / 2)))
+	local live="p.deleted_at IS NULL AND p.latest <> ''"
+	local -a queries
+	if [[ $engine == postgres ]]; then
+		name_q="(p.normalized_name LIKE '%$mid%' OR p.search @@ to_tsquery('simple', 'pkg:* & ${mid#pkg-}:*'))"
+		word_q="p.keywords LIKE '%\"k7\"%' AND p.search @@ to_tsquery('simple', 'k7:B')"
+	else
+		name_q="(p.id IN (SELECT rowid FROM package_names WHERE package_names MATCH '\"$mid\"') OR p.id IN (SELECT rowid FROM packages_fts WHERE packages_fts MATCH '\"pkg\"* \"${mid#pkg-}\"*'))"
+		word_q="p.keywords LIKE '%\"k7\"%' AND p.id IN (SELECT rowid FROM packages_fts WHERE packages_fts MATCH 'keywords : \"k7\"')"
+	fi
+	queries=(
+		"package by name|SELECT * FROM packages p WHERE p.normalized_name = '$mid'"
+		"versions of a package|SELECT * FROM versions v WHERE v.package_id = 1 ORDER BY v.id"
+		"a version|SELECT * FROM versions v WHERE v.package_id = 1 AND v.version_key = 'x'"
+		"search by name, count|SELECT count(*) FROM packages p WHERE $live AND $name_q"
+		"search by keyword, page|SELECT * FROM packages p WHERE $live AND $word_q ORDER BY p.downloads DESC, p.normalized_name LIMIT 20"
+		"home: recently updated|SELECT * FROM packages p WHERE $live ORDER BY p.updated_at DESC, p.normalized_name LIMIT 10"
+		"dependents|SELECT p.name FROM dependencies d JOIN versions v ON v.id = d.version_id JOIN packages p ON p.id = v.package_id WHERE d.name = 'scale-huge' AND d.dev = FALSE AND v.deleted_at IS NULL"
+		"trending|SELECT v.package_id, sum(d.count) FROM version_downloads d JOIN versions v ON v.id = d.version_id WHERE d.day >= '2026-01-01' GROUP BY v.package_id"
+	)
+	echo "== $engine: query plans with $LARGE packages"
+	[[ $engine == postgres ]] && "$PG_BIN/psql" -qX "$TEST_DATABASE_URL" -c "ANALYZE" >/dev/null
+	local q
+	for q in "${queries[@]}"; do
+		echo "-- ${q%%|*}"
+		if [[ $engine == postgres ]]; then
+			"$PG_BIN/psql" -qXAt "$TEST_DATABASE_URL" -c "EXPLAIN ${q#*|}"
+		elif have sqlite3; then
+			sqlite3 -readonly "$dir/data/registry.db" "EXPLAIN QUERY PLAN ${q#*|}"
+		else
+			echo "(sqlite3 is missing: apt-get install sqlite3)"
+		fi
+	done
+}
+
 reports=()
+plans=()
 for engine in $ENGINES; do
 	dir=$work/$engine
 	mkdir -p "$dir"
@@ -115,6 +160,7 @@ for engine in $ENGINES; do
 	say "$engine: growing the catalogue to $LARGE packages"
 	"$work/bench" scale-seed -url "$url" -token-file "$dir/token" -from "$SMALL" -to "$LARGE" -workers "$WORKERS"
 	stage "$LARGE"
+	plans+=("$(explain 2>&1)")
 
 	reports+=("$(
 		echo "== $engine: $SMALL packages ($small_versions versions) against $LARGE ($versions versions)"
@@ -133,4 +179,8 @@ echo "Reads: $CLIENTS clients for $DURATION each; publishes: $SEQ by one client,
 for r in "${reports[@]}"; do
 	echo
 	echo "$r"
+done
+for p in "${plans[@]}"; do
+	echo
+	echo "$p"
 done
