@@ -49,6 +49,13 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 			if err := s.logVersion(ctx, tx, tlog.Kind(action), pk, v, p.Username, now); err != nil {
 				return err
 			}
+			ev := EventVersionYanked
+			if !yanked {
+				ev = EventVersionUnyanked
+			}
+			if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: ev, Package: pk.Name, Version: v.Version, Actor: p.Username, Time: now}); err != nil {
+				return err
+			}
 		}
 		if err := s.refreshLatest(ctx, tx, pk, now); err != nil {
 			return err
@@ -68,6 +75,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.webhookWork()
 	return &doc, nil
 }
 
@@ -114,6 +122,9 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 		if err := s.logVersion(ctx, tx, tlog.Delete, pk, v, p.Username, now); err != nil {
 			return err
 		}
+		if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: EventVersionDeleted, Package: pk.Name, Version: v.Version, Actor: p.Username, Time: now}); err != nil {
+			return err
+		}
 		doc = newVersion(pk.Name, v)
 		if err := s.refreshLatest(ctx, tx, pk, now); err != nil {
 			return err
@@ -134,6 +145,7 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.webhookWork()
 	return &doc, nil
 }
 
@@ -205,6 +217,11 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 		if err := tx.UpdatePackage(ctx, pk); err != nil {
 			return err
 		}
+		// One event for the whole package rather than one per version.
+		if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: EventPackageDeleted, Package: pk.Name, Actor: p.Username, Time: now,
+			Data: map[string]string{"versions": fmt.Sprint(len(keys))}}); err != nil {
+			return err
+		}
 		e := actor(p, ip)
 		e.At, e.Action, e.Package, e.Target, e.Outcome = now, "delete", pk.NormalizedName, pk.Name, store.OutcomeSuccess
 		e.Detail = fmt.Sprintf("%d versions", len(keys))
@@ -216,6 +233,7 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.webhookWork()
 	return pk.Name, nil
 }
 
