@@ -47,12 +47,14 @@ type app struct {
 	closers  []func() error
 	// gitWake wakes the git worker when the registry queued git work.
 	gitWake chan struct{}
+	// webhookWake wakes the webhook worker when deliveries were queued.
+	webhookWake chan struct{}
 }
 
 // openApp opens the store, blob store, cache and limiter and builds the
 // registry service.
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs registry.Observer) (*app, error) {
-	a := &app{cfg: cfg, log: log, gitWake: make(chan struct{}, 1)}
+	a := &app{cfg: cfg, log: log, gitWake: make(chan struct{}, 1), webhookWake: make(chan struct{}, 1)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -157,12 +159,22 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, RedirectDownloads: cfg.S3.RedirectDownloads, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
+		OnWebhookWork: a.wakeWebhooks, WebhookAllowPrivate: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return nil, err
 	}
 	ok = true
 	return a, nil
+}
+
+// wakeWebhooks tells the webhook worker that deliveries were queued; it
+// never blocks.
+func (a *app) wakeWebhooks() {
+	select {
+	case a.webhookWake <- struct{}{}:
+	default:
+	}
 }
 
 // openBlobs opens the package archives' store: a folder of DATA_DIR, or an

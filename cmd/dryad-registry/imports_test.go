@@ -15,7 +15,7 @@ import (
 var layers = map[string]int{
 	"cmd/dryad-registry": 100,
 	"internal/server":    90,
-	"internal/api":       80, "internal/web": 80, "internal/gitrepo": 80, "internal/backup": 80, "internal/metrics": 80,
+	"internal/api":       80, "internal/web": 80, "internal/gitrepo": 80, "internal/webhook": 80, "internal/backup": 80, "internal/metrics": 80,
 	"internal/client":   80,
 	"internal/registry": 70, "internal/registry/registrytest": 71,
 	"internal/store": 60, "internal/store/sqlstore": 61, "internal/store/sqlite": 62, "internal/store/postgres": 62, "internal/store/storetest": 62,

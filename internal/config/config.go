@@ -66,6 +66,13 @@ type Config struct {
 	GiteaToken     string
 	GiteaOrg       string
 
+	// Webhooks: whether hooks may reach private addresses, the wait after
+	// a delivery's first failure (doubled after each further one) and the
+	// attempts before a delivery is given up.
+	WebhookAllowPrivate bool
+	WebhookRetryBase    time.Duration
+	WebhookMaxAttempts  int
+
 	InstallRateLimit float64
 	APIRateLimit     float64
 	UploadRateLimit  float64
