@@ -175,14 +175,18 @@ func (w *Worker) Run(ctx context.Context) {
 	}.Run(ctx)
 }
 
-// Step claims one due delivery and sends it, and reports whether there
-// was one.
+// Step claims a due delivery and sends it, and reports whether there was
+// one. Every delivery the claim returned is sent: a claim may return more
+// than it was asked for (PostgreSQL may run the claiming subquery more
+// than once), and one left unsent would wait for its lease to run out.
 func (w *Worker) Step(ctx context.Context) (bool, error) {
 	ds, err := w.opts.Queue.Claim(ctx, time.Now(), w.opts.Lease, 1)
 	if err != nil || len(ds) == 0 {
 		return false, err
 	}
-	w.send(ctx, ds[0])
+	for _, d := range ds {
+		w.send(ctx, d)
+	}
 	return true, nil
 }
 
@@ -197,6 +201,7 @@ func (w *Worker) send(ctx context.Context, d registry.PendingDelivery) {
 	outcome := "delivered"
 	switch {
 	case delivered:
+		log.Debug("webhook delivered", "status", status, "took", took)
 	case ctx.Err() != nil:
 		// Stopping: not the receiver's fault. The lease runs out and the
 		// delivery is sent again after the next start.
