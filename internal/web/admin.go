@@ -18,6 +18,7 @@ const adminPageSize = 50
 var auditActions = []string{
 	"publish", "yank", "unyank", "delete", "owner_add", "owner_remove",
 	"register", "login", "password_change", "token_create", "token_revoke", "admin_user_update",
+	"webhook_create", "webhook_delete",
 }
 
 var auditOutcomes = registry.AuditOutcomes
@@ -35,6 +36,8 @@ type adminData struct {
 	AuditPrev string
 	AuditNext string
 
+	Hooks *hooksView
+
 	// Back is this page's address, for forms to come back to.
 	Back  string
 	Error string
@@ -50,6 +53,12 @@ func (w *Web) admin(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, msg string) error {
+	return w.showAdminWith(rw, r, status, msg, nil)
+}
+
+// showAdminWith shows the admin page; created is a registry-wide webhook
+// just created, whose secret the page shows this once.
+func (w *Web) showAdminWith(rw http.ResponseWriter, r *http.Request, status int, msg string, created *registry.Webhook) error {
 	p := stateOf(r).user
 	q := r.URL.Query()
 	page := func(key string) (int, error) {
@@ -101,6 +110,10 @@ func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, msg
 	if apage*adminPageSize < d.Audit.Total {
 		d.AuditNext = with("apage", apage+1) + "#audit"
 	}
+	if d.Hooks, err = w.hooks(r, "", "/admin/webhooks"); err != nil {
+		return err
+	}
+	d.Hooks.Created = created
 	w.render(rw, r, status, "admin", meta{Title: "Administration", NoIndex: true}, d)
 	return nil
 }

@@ -201,6 +201,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 type manageData struct {
 	*packageView
 	Git   *registry.GitState
+	Hooks *hooksView
 	Error string
 }
 
@@ -214,6 +215,12 @@ func (w *Web) managePage(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, msg string) error {
+	return w.showManageWith(rw, r, status, msg, nil)
+}
+
+// showManageWith shows the management page; created is a webhook just
+// created, whose secret the page shows this once.
+func (w *Web) showManageWith(rw http.ResponseWriter, r *http.Request, status int, msg string, created *registry.Webhook) error {
 	name := r.PathValue("name")
 	if err := w.requireManage(r, name); err != nil {
 		return err
@@ -226,7 +233,12 @@ func (w *Web) showManage(rw http.ResponseWriter, r *http.Request, status int, ms
 	if err != nil {
 		return err
 	}
-	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{packageView: v, Git: git, Error: msg})
+	hooks, err := w.hooks(r, name, manageHooksAction(v.Name))
+	if err != nil {
+		return err
+	}
+	hooks.Created = created
+	w.render(rw, r, status, "manage", meta{Title: "Manage " + v.Name, NoIndex: true}, manageData{packageView: v, Git: git, Hooks: hooks, Error: msg})
 	return nil
 }
 
