@@ -67,16 +67,25 @@ type deliveryJSON struct {
 // hookScope is the package a webhook route is about: "" under /api/admin.
 func hookScope(r *http.Request) string { return r.PathValue("name") }
 
+// scopeName is a package's canonical name as answers carry it, null for
+// the registry-wide hooks ("").
+func scopeName(name string) *string {
+	if name == "" {
+		return nil
+	}
+	return &name
+}
+
 func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 	hs, err := a.reg.Webhooks(r.Context(), principal(r), hookScope(r))
 	if err != nil {
 		return err
 	}
 	out := []webhookJSON{}
-	for i := range hs {
-		out = append(out, newWebhookJSON(&hs[i]))
+	for i := range hs.Hooks {
+		out = append(out, newWebhookJSON(&hs.Hooks[i]))
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"name": scopeName(hs.Package), "webhooks": out})
 }
 
 func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -126,7 +135,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := []deliveryJSON{}
-	for _, d := range ds {
+	for _, d := range ds.Deliveries {
 		dj := deliveryJSON{ID: d.ID, WebhookID: d.WebhookID, GUID: d.GUID, Event: d.Event, Package: d.Package, State: d.State,
 			NextAttemptAt: d.NextAttemptAt, LastStatus: d.LastStatus, LastError: d.LastError, CreatedAt: d.CreatedAt, Attempts: []attemptJSON{}}
 		for _, at := range d.Attempts {
@@ -135,7 +144,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, dj)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"name": scopeName(ds.Package), "deliveries": out})
 }
 
 func (a *API) redeliver(w http.ResponseWriter, r *http.Request) error {

@@ -231,8 +231,13 @@ func TestWebhooks(t *testing.T) {
 			}
 			return nil
 		}
-		d := find(flaky[0].Delivery)
-		if d == nil || d.State != "delivered" || len(d.Attempts) != 2 || d.Attempts[0].Status != 500 ||
+		// The receiver answered before the registry recorded the answer.
+		var d *delivery
+		testenv.Eventually(t, "the retried delivery to be recorded", func() (bool, string) {
+			d = find(flaky[0].Delivery)
+			return d != nil && d.State == "delivered", fmt.Sprintf("%+v", d)
+		})
+		if len(d.Attempts) != 2 || d.Attempts[0].Status != 500 ||
 			!strings.Contains(d.Attempts[0].Error, "receiver says 500") || d.Attempts[0].NextAttemptAt == nil || d.Attempts[1].Status != 204 {
 			t.Errorf("delivery log of the retried delivery: %+v", d)
 		}
@@ -263,12 +268,18 @@ func TestWebhooks(t *testing.T) {
 		})
 
 		// The metrics count the outcomes.
-		samples := parseMetrics(t, string(r.expect(200, "GET", "/metrics", "", nil).Body))
-		for _, o := range []string{"delivered", "retry", "failed"} {
-			if n, _ := sum(samples, "dryad_webhook_deliveries_total", "outcome", o); n < 1 {
-				t.Errorf("dryad_webhook_deliveries_total{outcome=%q} = %v", o, n)
+		// (counted just after each attempt is recorded, so waited for).
+		testenv.Eventually(t, "every outcome counted", func() (bool, string) {
+			samples := parseMetrics(t, string(r.expect(200, "GET", "/metrics", "", nil).Body))
+			var got []string
+			ok := true
+			for _, o := range []string{"delivered", "retry", "failed"} {
+				n, _ := sum(samples, "dryad_webhook_deliveries_total", "outcome", o)
+				got = append(got, fmt.Sprintf("%s=%v", o, n))
+				ok = ok && n >= 1
 			}
-		}
+			return ok, strings.Join(got, " ")
+		})
 
 		// Deleting the hook stops its deliveries and drops its log.
 		id := int64(all["id"].(float64))

@@ -287,9 +287,16 @@ func newWebhook(pk *store.Package, h *store.Webhook) Webhook {
 	return out
 }
 
+// WebhookList is a package's hooks (Package "": the registry-wide ones).
+type WebhookList struct {
+	// Package is the package's canonical name.
+	Package string
+	Hooks   []Webhook
+}
+
 // Webhooks lists a package's hooks (pkg "": the registry-wide ones),
 // without their secrets.
-func (s *Service) Webhooks(ctx context.Context, p *auth.Principal, pkg string) ([]Webhook, error) {
+func (s *Service) Webhooks(ctx context.Context, p *auth.Principal, pkg string) (*WebhookList, error) {
 	pk, err := s.hookScope(ctx, p, pkg)
 	if err != nil {
 		return nil, err
@@ -298,9 +305,12 @@ func (s *Service) Webhooks(ctx context.Context, p *auth.Principal, pkg string) (
 	if err != nil {
 		return nil, err
 	}
-	out := []Webhook{}
+	out := &WebhookList{Hooks: []Webhook{}}
+	if pk != nil {
+		out.Package = pk.Name
+	}
 	for i := range hs {
-		out = append(out, newWebhook(pk, &hs[i]))
+		out.Hooks = append(out.Hooks, newWebhook(pk, &hs[i]))
 	}
 	return out, nil
 }
@@ -410,10 +420,18 @@ func (s *Service) hookOf(ctx context.Context, pk *store.Package, id int64) (*sto
 	return h, err
 }
 
+// DeliveryList is the latest deliveries to a package's hooks (Package "":
+// to the registry-wide ones).
+type DeliveryList struct {
+	// Package is the package's canonical name.
+	Package    string
+	Deliveries []WebhookDelivery
+}
+
 // WebhookDeliveries lists the latest deliveries (up to limit, at most 100)
 // to a package's hooks (pkg "": to the registry-wide ones), newest first,
 // each with its attempts.
-func (s *Service) WebhookDeliveries(ctx context.Context, p *auth.Principal, pkg string, limit int) ([]WebhookDelivery, error) {
+func (s *Service) WebhookDeliveries(ctx context.Context, p *auth.Principal, pkg string, limit int) (*DeliveryList, error) {
 	pk, err := s.hookScope(ctx, p, pkg)
 	if err != nil {
 		return nil, err
@@ -425,7 +443,10 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p *auth.Principal, pkg 
 	if err != nil {
 		return nil, err
 	}
-	out := []WebhookDelivery{}
+	out := &DeliveryList{Deliveries: []WebhookDelivery{}}
+	if pk != nil {
+		out.Package = pk.Name
+	}
 	for i := range ds {
 		d := &ds[i]
 		as, err := s.store.ListAttempts(ctx, d.ID)
@@ -441,7 +462,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p *auth.Principal, pkg 
 		for _, a := range as {
 			wd.Attempts = append(wd.Attempts, WebhookAttempt{At: a.At.UTC(), Status: a.Status, Error: a.Error, Duration: a.Duration, NextAttemptAt: a.NextAttemptAt})
 		}
-		out = append(out, wd)
+		out.Deliveries = append(out.Deliveries, wd)
 	}
 	return out, nil
 }

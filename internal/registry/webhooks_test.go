@@ -60,13 +60,17 @@ func TestWebhookManagement(t *testing.T) {
 		}
 	}
 
-	hs, err := f.Service.Webhooks(ctx, alice, "hooked")
-	if err != nil || len(hs) != 2 || hs[0].Package != "hooked" || hs[0].Secret != "" || !hs[0].Active || len(hs[0].Events) != 0 {
+	list, err := f.Service.Webhooks(ctx, alice, "HOOKED")
+	if err != nil || list.Package != "hooked" {
+		t.Fatalf("Webhooks = %+v, %v", list, err)
+	}
+	hs := list.Hooks
+	if len(hs) != 2 || hs[0].Package != "hooked" || hs[0].Secret != "" || !hs[0].Active || len(hs[0].Events) != 0 {
 		t.Fatalf("Webhooks = %+v, %v; want two, without secrets", hs, err)
 	}
 	_, err = f.Service.Webhooks(ctx, bob, "hooked")
 	checkErr(t, "bob lists", err, errs.Forbidden, "")
-	if g, err := f.Service.Webhooks(ctx, root, ""); err != nil || len(g) != 1 || g[0].Package != "" {
+	if g, err := f.Service.Webhooks(ctx, root, ""); err != nil || g.Package != "" || len(g.Hooks) != 1 || g.Hooks[0].Package != "" {
 		t.Errorf("registry-wide hooks = %+v, %v", g, err)
 	}
 
@@ -105,10 +109,11 @@ func TestWebhookPrivateAddresses(t *testing.T) {
 // oldest first, as "event@version" or "event:owner".
 func deliveryEvents(t *testing.T, f *registrytest.Fixture, p *auth.Principal, scope string) string {
 	t.Helper()
-	ds, err := f.Service.WebhookDeliveries(context.Background(), p, scope, 100)
+	list, err := f.Service.WebhookDeliveries(context.Background(), p, scope, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ds := list.Deliveries
 	var out []string
 	for i := len(ds) - 1; i >= 0; i-- {
 		out = append(out, ds[i].Event+" "+ds[i].Package)
@@ -225,11 +230,11 @@ func TestWebhookEventsQueued(t *testing.T) {
 	checkErr(t, "redeliver from another package", f.Service.Redeliver(ctx, root, "elsewhere", first.ID, ip), errs.Gone, "")
 	checkErr(t, "redeliver as the registry", f.Service.Redeliver(ctx, root, "", first.ID, ip), errs.NotFound, "")
 	checkErr(t, "redeliver", f.Service.Redeliver(ctx, alice, "watched", first.ID, ip), success, "")
-	ds, err := f.Service.WebhookDeliveries(ctx, alice, "watched", 100)
+	list, err := f.Service.WebhookDeliveries(ctx, alice, "watched", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := ds[len(ds)-1]
+	d := list.Deliveries[len(list.Deliveries)-1]
 	if d.ID != first.ID || d.State != "pending" || len(d.Attempts) != 2 || d.Attempts[0].Status != 500 ||
 		d.Attempts[0].NextAttemptAt == nil || d.Attempts[1].Error != "connection refused" || d.NextAttemptAt == nil {
 		t.Errorf("delivery log after redeliver = %+v", d)

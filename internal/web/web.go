@@ -69,10 +69,10 @@ type Registry interface {
 	AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
 	RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
 	PackageGitState(ctx context.Context, p *auth.Principal, name string) (*registry.GitState, error)
-	Webhooks(ctx context.Context, p *auth.Principal, name string) ([]registry.Webhook, error)
+	Webhooks(ctx context.Context, p *auth.Principal, name string) (*registry.WebhookList, error)
 	CreateWebhook(ctx context.Context, p *auth.Principal, name string, in registry.WebhookInput, ip string) (*registry.Webhook, error)
 	DeleteWebhook(ctx context.Context, p *auth.Principal, name string, id int64, ip string) error
-	WebhookDeliveries(ctx context.Context, p *auth.Principal, name string, limit int) ([]registry.WebhookDelivery, error)
+	WebhookDeliveries(ctx context.Context, p *auth.Principal, name string, limit int) (*registry.DeliveryList, error)
 	Redeliver(ctx context.Context, p *auth.Principal, name string, deliveryID int64, ip string) error
 
 	// Administration.

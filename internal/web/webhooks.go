@@ -38,10 +38,12 @@ func (w *Web) hooks(r *http.Request, pkg, action string) (*hooksView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hooksView{Action: action, Hooks: hs, Deliveries: ds, Events: registry.WebhookEvents(), Max: registry.MaxWebhooks}, nil
+	return &hooksView{Action: action, Hooks: hs.Hooks, Deliveries: ds.Deliveries, Events: registry.WebhookEvents(), Max: registry.MaxWebhooks}, nil
 }
 
-func manageHooksAction(name string) string { return "/dashboard/packages/" + pathEscape(name) + "/webhooks" }
+func manageHooksAction(name string) string {
+	return "/dashboard/packages/" + pathEscape(name) + "/webhooks"
+}
 
 // hookInput reads the creation form: url, secret (optional) and the
 // checked events (none: all).

@@ -59,10 +59,10 @@ func attemptOnce(t *testing.T, f *registrytest.Fixture, p *auth.Principal, o web
 		t.Fatalf("Step = %v, %v", did, err)
 	}
 	ds, err := f.Service.WebhookDeliveries(context.Background(), p, "hooked", 10)
-	if err != nil || len(ds) != 1 {
+	if err != nil || len(ds.Deliveries) != 1 {
 		t.Fatalf("deliveries = %+v, %v", ds, err)
 	}
-	return ds[0]
+	return ds.Deliveries[0]
 }
 
 // TestPrivateAddressRefusedAtDial checks that a hook whose host resolves
