@@ -176,9 +176,8 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // Step claims a due delivery and sends it, and reports whether there was
-// one. Every delivery the claim returned is sent: a claim may return more
-// than it was asked for (PostgreSQL may run the claiming subquery more
-// than once), and one left unsent would wait for its lease to run out.
+// one. Every delivery a claim returns is sent, should it return more than
+// asked: one left unsent would wait for its lease to run out.
 func (w *Worker) Step(ctx context.Context) (bool, error) {
 	ds, err := w.opts.Queue.Claim(ctx, time.Now(), w.opts.Lease, 1)
 	if err != nil || len(ds) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
@@ -115,18 +116,22 @@ func (x q) EnqueueDelivery(ctx context.Context, d *store.WebhookDelivery) error 
 	return x.wrap(err, "webhook delivery")
 }
 
-// ClaimDeliveries works as ClaimGitJobs does (one UPDATE of the rows a
-// locking subquery picked, skipping rows another claimer holds), except
-// that deliveries have no order between them: any due one may go.
+// ClaimDeliveries picks the due rows in a materialised CTE, evaluated
+// exactly once, locking them and skipping rows another claimer holds; then
+// leases what it picked. (With the picking subquery inside the UPDATE's
+// WHERE, as ClaimGitJobs has it, PostgreSQL may run the subquery more than
+// once and claim more rows than the limit.) Deliveries have no order
+// between them: any due one may go.
 func (x q) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error) {
 	rows, err := x.w.QueryContext(ctx, `
-		UPDATE webhook_deliveries SET next_attempt_at = $2
-		WHERE id IN (
+		WITH picked AS MATERIALIZED (
 			SELECT id FROM webhook_deliveries
 			WHERE state = 'pending' AND next_attempt_at <= $1
 			ORDER BY next_attempt_at, id LIMIT `+itoa(limit)+` `+x.d.SkipLocked+`
-		) AND state = 'pending' AND next_attempt_at <= $1
-		RETURNING `+deliveryCols,
+		)
+		UPDATE webhook_deliveries SET next_attempt_at = $2
+		FROM picked WHERE webhook_deliveries.id = picked.id
+		RETURNING `+qualifiedDeliveryCols,
 		utc(now), utc(now.Add(lease)))
 	if err != nil {
 		return nil, x.wrap(err, "webhook deliveries")
@@ -143,6 +148,16 @@ func (x q) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Durati
 	sort.Slice(out, func(i, k int) bool { return out[i].ID < out[k].ID })
 	return out, x.wrap(rows.Err(), "webhook deliveries")
 }
+
+// qualifiedDeliveryCols is deliveryCols naming the table, for statements
+// that join another relation with an id.
+var qualifiedDeliveryCols = func() string {
+	var cs []string
+	for _, c := range strings.Split(deliveryCols, ",") {
+		cs = append(cs, "webhook_deliveries."+strings.TrimSpace(c))
+	}
+	return strings.Join(cs, ", ")
+}()
 
 func (x q) RecordAttempt(ctx context.Context, a *store.WebhookAttempt, attempts int, state string) error {
 	if len(a.Error) > 2000 {

@@ -96,6 +96,13 @@ func testWebhookQueue(t *testing.T, s store.Store) {
 	}
 	wantKind(t, s.EnqueueDelivery(ctx, &store.WebhookDelivery{WebhookID: h.ID, GUID: "d-1", Event: "x", Payload: []byte("{}")}), errs.Conflict)
 
+	// A claim takes no more than it was asked for.
+	one, err := s.ClaimDeliveries(ctx, t0, time.Minute, 1)
+	must(t, err)
+	if len(one) != 1 || one[0].ID != d1.ID {
+		t.Fatalf("claimed %d deliveries with limit 1: %+v", len(one), one)
+	}
+	// d1's lease ends at t0+1m.
 	claimed, err := s.ClaimDeliveries(ctx, t0.Add(time.Minute), time.Minute, 10)
 	must(t, err)
 	if len(claimed) != 2 || claimed[0].ID != d1.ID || claimed[1].ID != d2.ID || string(claimed[0].Payload) != `{"event":"version.published"}` {
