@@ -106,6 +106,35 @@ func TestBrowserWebhooks(t *testing.T) {
 	if strings.Contains(b.text("#webhook-list"), "/owners") {
 		t.Error("the deleted webhook is still listed")
 	}
+
+	// An admin adds a registry-wide webhook on /admin; it hears about
+	// every package.
+	r.signUp("rook")
+	ensureAdmin(t, r, "rook")
+	b.do("sign out", chromedp.Click(chromedp.CSS(".site-nav .link-button")))
+	b.waitPath("/")
+	b.open("/login")
+	b.do("sign in as the admin",
+		chromedp.SendKeys(chromedp.ID("login"), "rook"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct-horse-rook\n"),
+	)
+	b.waitPath("/dashboard")
+	b.open("/admin")
+	b.checkLabels()
+	b.do("add a registry-wide webhook",
+		chromedp.SendKeys(chromedp.ID("webhook-url"), recv.srv.URL+"/everything"),
+		chromedp.Click(chromedp.CSS(`#webhook-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("new-webhook-secret")),
+	)
+	recv.mu.Lock()
+	recv.secrets["/everything"] = value(b, "read the registry-wide secret", chromedp.Value(chromedp.ID("new-webhook-secret")))
+	recv.mu.Unlock()
+	robin := r.login("robin")
+	r.expect(201, "POST", "/api/upload", robin, pkg{name: "hazel", version: "0.1.0"}.archive(t), "Content-Type", "application/gzip")
+	b.reloadUntil("/admin", "the registry-wide delivery", `(() => {
+		const row = document.querySelector('#webhook-deliveries tr[data-state="delivered"]');
+		return !!row && row.textContent.includes('version.published') && row.textContent.includes('hazel');
+	})()`)
 }
 
 // reloadUntil opens path again and again until the JavaScript condition
