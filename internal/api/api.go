@@ -78,6 +78,7 @@ type Registry interface {
 	// Webhooks of a package (name "": the registry-wide ones).
 	Webhooks(ctx context.Context, p *auth.Principal, name string) (*registry.WebhookList, error)
 	CreateWebhook(ctx context.Context, p *auth.Principal, name string, in registry.WebhookInput, ip string) (*registry.Webhook, error)
+	SetWebhookActive(ctx context.Context, p *auth.Principal, name string, id int64, active bool, ip string) (*registry.Webhook, error)
 	DeleteWebhook(ctx context.Context, p *auth.Principal, name string, id int64, ip string) error
 	WebhookDeliveries(ctx context.Context, p *auth.Principal, name string, limit int) (*registry.DeliveryList, error)
 	Redeliver(ctx context.Context, p *auth.Principal, name string, deliveryID int64, ip string) error
@@ -182,6 +183,7 @@ func (a *API) Routes() []httpx.Route {
 		{"DELETE /api/packages/{name}/owners", api, a.removeOwners},
 		{"GET /api/packages/{name}/webhooks", api, a.listWebhooks},
 		{"POST /api/packages/{name}/webhooks", api, a.createWebhook},
+		{"PATCH /api/packages/{name}/webhooks/{id}", api, a.updateWebhook},
 		{"DELETE /api/packages/{name}/webhooks/{id}", api, a.deleteWebhook},
 		{"GET /api/packages/{name}/webhooks/deliveries", api, a.webhookDeliveries},
 		{"POST /api/packages/{name}/webhooks/deliveries/{id}/redeliver", api, a.redeliver},
@@ -201,6 +203,7 @@ func (a *API) Routes() []httpx.Route {
 		{"DELETE /api/admin/packages/{name}/versions/{version}", api, a.deleteVersion},
 		{"GET /api/admin/webhooks", api, a.listWebhooks},
 		{"POST /api/admin/webhooks", api, a.createWebhook},
+		{"PATCH /api/admin/webhooks/{id}", api, a.updateWebhook},
 		{"DELETE /api/admin/webhooks/{id}", api, a.deleteWebhook},
 		{"GET /api/admin/webhooks/deliveries", api, a.webhookDeliveries},
 		{"POST /api/admin/webhooks/deliveries/{id}/redeliver", api, a.redeliver},

@@ -121,6 +121,29 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
 }
 
+type webhookPatch struct {
+	Active *bool `json:"active"`
+}
+
+func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "webhook")
+	if err != nil {
+		return err
+	}
+	var b webhookPatch
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	if b.Active == nil {
+		return errs.New(errs.Invalid, `send {"active": true} or {"active": false}; a webhook's URL, secret and events do not change (delete it and create another)`)
+	}
+	h, err := a.reg.SetWebhookActive(r.Context(), principal(r), hookScope(r), id, *b.Active, clientIP(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newWebhookJSON(h))
+}
+
 func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 	limit := 20
 	if v := r.URL.Query().Get("limit"); v != "" {

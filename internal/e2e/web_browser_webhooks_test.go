@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -89,8 +90,7 @@ func TestBrowserWebhooks(t *testing.T) {
 	recv.down["/owners"] = false
 	recv.mu.Unlock()
 	b.do("redeliver", chromedp.Click(chromedp.CSS(`#webhook-deliveries tr[data-state="failed"] form[action$="/webhooks/redeliver"] button`)))
-	b.waitPath(manage)
-	b.expectText(".alert.success", "sent again")
+	b.waitFor("the redelivery's confirmation", alertSays("sent again"))
 	b.reloadUntil(manage, "the redelivery in the log", `(() => {
 		const rows = [...document.querySelectorAll('#webhook-deliveries tr')].filter(r => r.textContent.includes('owner.added'));
 		return rows.length === 1 && rows[0].dataset.state === 'delivered' && rows[0].querySelectorAll('.attempts li').length === 2;
@@ -100,12 +100,19 @@ func TestBrowserWebhooks(t *testing.T) {
 	}
 
 	// Deleting the hook takes it off the page.
-	b.do("delete the owners hook", chromedp.Click(chromedp.CSS(`#webhook-list tr:last-child form[action$="/webhooks/delete"] button`)))
-	b.waitPath(manage)
-	b.expectText(".alert.success", "deleted")
+	b.do("delete the owners hook", chromedp.Click(chromedp.CSS(`#webhook-list tbody tr:last-child form[action$="/webhooks/delete"] button`)))
+	b.waitFor("the deletion's confirmation", alertSays("deleted"))
 	if strings.Contains(b.text("#webhook-list"), "/owners") {
 		t.Error("the deleted webhook is still listed")
 	}
+
+	// Pause and resume the remaining hook.
+	b.do("pause the hook", chromedp.Click(chromedp.CSS(`#webhook-list tbody tr:first-child form[action$="/webhooks/active"] button`)))
+	b.waitFor("the pause's confirmation", alertSays("paused"))
+	b.expectText("#webhook-list tbody tr:first-child", "inactive")
+	b.do("resume the hook", chromedp.Click(chromedp.CSS(`#webhook-list tbody tr:first-child form[action$="/webhooks/active"] button`)))
+	b.waitFor("the resumption's confirmation", alertSays("active again"))
+	b.expectText("#webhook-list tbody tr:first-child", "Pause")
 
 	// An admin adds a registry-wide webhook on /admin; it hears about
 	// every package.
@@ -135,6 +142,29 @@ func TestBrowserWebhooks(t *testing.T) {
 		const row = document.querySelector('#webhook-deliveries tr[data-state="delivered"]');
 		return !!row && row.textContent.includes('version.published') && row.textContent.includes('hazel');
 	})()`)
+}
+
+// alertSays is a condition: the page's success message contains text.
+func alertSays(text string) string {
+	return fmt.Sprintf(`document.readyState === "complete" && [...document.querySelectorAll('.alert.success')].some(a => a.textContent.includes(%q))`, text)
+}
+
+// waitFor waits until the JavaScript condition holds on the tab, which may
+// be navigating meanwhile (a form's answer): evaluations that fail are
+// retried.
+func (b *tab) waitFor(what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("the tab never showed %s (at %s)", what, b.location())
 }
 
 // reloadUntil opens path again and again until the JavaScript condition

@@ -408,6 +408,39 @@ func (s *Service) DeleteWebhook(ctx context.Context, p *auth.Principal, pkg stri
 	})
 }
 
+// SetWebhookActive switches a package's hook (pkg "": a registry-wide
+// one) on or off. An inactive hook gets nothing queued; what was queued
+// before is still sent.
+func (s *Service) SetWebhookActive(ctx context.Context, p *auth.Principal, pkg string, id int64, active bool, ip string) (*Webhook, error) {
+	pk, err := s.hookScope(ctx, p, pkg)
+	if err != nil {
+		s.auditDenied(ctx, p, ip, "webhook_update", pkg, fmt.Sprint(id), err)
+		return nil, err
+	}
+	h, err := s.hookOf(ctx, pk, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Transact(ctx, func(tx store.Queries) error {
+		if err := tx.SetWebhookActive(ctx, h.ID, active); err != nil {
+			return err
+		}
+		e := actor(p, ip)
+		e.At, e.Action, e.Package, e.Target, e.Outcome = s.utcNow(), "webhook_update", normOf(pk), h.URL, store.OutcomeSuccess
+		e.Detail = "inactive"
+		if active {
+			e.Detail = "active"
+		}
+		return tx.AddAudit(ctx, &e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.Active = active
+	out := newWebhook(pk, h)
+	return &out, nil
+}
+
 // hookOf finds hook id among those of pk (nil: the registry-wide ones).
 func (s *Service) hookOf(ctx context.Context, pk *store.Package, id int64) (*store.Webhook, error) {
 	h, err := s.store.GetWebhook(ctx, id)

@@ -83,6 +83,13 @@ func TestWebhookManagement(t *testing.T) {
 	_, err = f.Service.CreateWebhook(ctx, alice, "hooked", in, ip)
 	checkErr(t, "one hook too many", err, errs.Conflict, "delete one first")
 
+	// Switching off and on: owners of the package.
+	_, err = f.Service.SetWebhookActive(ctx, bob, "hooked", hs[0].ID, false, ip)
+	checkErr(t, "bob switches off", err, errs.Forbidden, "")
+	if h, err := f.Service.SetWebhookActive(ctx, alice, "hooked", hs[0].ID, false, ip); err != nil || h.Active || h.Secret != "" {
+		t.Errorf("switch off = %+v, %v", h, err)
+	}
+
 	// Deleting: owners of the package, and only its own hooks.
 	checkErr(t, "bob deletes", f.Service.DeleteWebhook(ctx, bob, "hooked", hs[0].ID, ip), errs.Forbidden, "")
 	f.Publish(bob, pkg("other", "1.0.0"))
@@ -133,6 +140,13 @@ func TestWebhookEventsQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := f.Service.CreateWebhook(ctx, alice, "watched", registry.WebhookInput{URL: "http://127.0.0.1:1/off", Inactive: true}, ip); err != nil {
+		t.Fatal(err)
+	}
+	paused, err := f.Service.CreateWebhook(ctx, alice, "watched", registry.WebhookInput{URL: "http://127.0.0.1:1/paused"}, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.SetWebhookActive(ctx, alice, "watched", paused.ID, false, ip); err != nil {
 		t.Fatal(err)
 	}
 	yanks, err := f.Service.CreateWebhook(ctx, alice, "watched", registry.WebhookInput{URL: "http://127.0.0.1:1/yanks", Events: []string{registry.EventVersionYanked}}, ip)

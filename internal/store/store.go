@@ -565,6 +565,9 @@ type WebhookQueries interface {
 	// ListWebhooks lists a package's hooks (packageID 0: the registry-wide
 	// ones), oldest first.
 	ListWebhooks(ctx context.Context, packageID int64) ([]Webhook, error)
+	// SetWebhookActive switches a hook on or off; errs.NotFound when there
+	// is no such hook.
+	SetWebhookActive(ctx context.Context, id int64, active bool) error
 	// DeleteWebhook removes a hook with its deliveries and their attempts.
 	DeleteWebhook(ctx context.Context, id int64) error
 	// ActiveWebhooks lists the active hooks that hear about a package: its

@@ -18,7 +18,7 @@ const adminPageSize = 50
 var auditActions = []string{
 	"publish", "yank", "unyank", "delete", "owner_add", "owner_remove",
 	"register", "login", "password_change", "token_create", "token_revoke", "admin_user_update",
-	"webhook_create", "webhook_delete",
+	"webhook_create", "webhook_update", "webhook_delete",
 }
 
 var auditOutcomes = registry.AuditOutcomes

@@ -99,6 +99,65 @@ func (w *Web) deleteHook(rw http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// switchHook serves POST /dashboard/packages/{name}/webhooks/active: the
+// fields id and active ("true" or "false").
+func (w *Web) switchHook(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.form(rw, r)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	id, active, err := switchFields(r)
+	if err != nil {
+		return err
+	}
+	if _, err := w.reg.SetWebhookActive(r.Context(), p, name, id, active, httpx.ClientOf(r).IP); err != nil {
+		return w.manageError(rw, r, err)
+	}
+	setFlash(rw, r, "success", switchedMessage(active))
+	redirect(rw, r, "/dashboard/packages/"+pathEscape(name)+"#webhooks")
+	return nil
+}
+
+func switchFields(r *http.Request) (int64, bool, error) {
+	id, err := formID(r, "id", "webhook")
+	if err != nil {
+		return 0, false, err
+	}
+	switch r.PostForm.Get("active") {
+	case "true":
+		return id, true, nil
+	case "false":
+		return id, false, nil
+	}
+	return 0, false, errs.New(errs.Invalid, `the form's active must be "true" or "false"; reload the page and try again`)
+}
+
+func switchedMessage(active bool) string {
+	if active {
+		return "The webhook is active again: new events are sent to it."
+	}
+	return "The webhook is paused: new events are not sent to it until it is resumed."
+}
+
+// adminSwitchHook serves POST /admin/webhooks/active.
+func (w *Web) adminSwitchHook(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.form(rw, r)
+	if err != nil {
+		return err
+	}
+	id, active, err := switchFields(r)
+	if err != nil {
+		return err
+	}
+	if _, err := w.reg.SetWebhookActive(r.Context(), p, "", id, active, httpx.ClientOf(r).IP); err != nil {
+		return w.adminError(rw, r, err)
+	}
+	setFlash(rw, r, "success", switchedMessage(active))
+	redirect(rw, r, "/admin#webhooks")
+	return nil
+}
+
 // redeliverHook serves POST /dashboard/packages/{name}/webhooks/redeliver:
 // the field delivery.
 func (w *Web) redeliverHook(rw http.ResponseWriter, r *http.Request) error {

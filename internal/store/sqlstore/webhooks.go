@@ -73,6 +73,11 @@ func (x q) ActiveWebhooks(ctx context.Context, packageID int64) ([]store.Webhook
 		WHERE active AND (package_id IS NULL OR package_id = $1) ORDER BY id`, packageID)
 }
 
+func (x q) SetWebhookActive(ctx context.Context, id int64, active bool) error {
+	res, err := x.w.ExecContext(ctx, `UPDATE webhooks SET active = $2 WHERE id = $1`, id, active)
+	return x.wrap(mustAffect(res, err, "webhook"), "webhook")
+}
+
 // DeleteWebhook removes the attempts and deliveries itself rather than
 // relying on cascades, so that it does not depend on the engine enforcing
 // them.

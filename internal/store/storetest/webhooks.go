@@ -75,6 +75,17 @@ func testWebhooks(t *testing.T, s store.Store) {
 		t.Errorf("ActiveWebhooks(0) = %v", ids(active))
 	}
 
+	// Switched off, a hook no longer hears anything; switched on again, it does.
+	must(t, s.SetWebhookActive(ctx, ha.ID, false))
+	if active, err := s.ActiveWebhooks(ctx, a.ID); err != nil || !slices.Equal(ids(active), []int64{global.ID}) {
+		t.Errorf("ActiveWebhooks after switching a's hook off = %v, %v", ids(active), err)
+	}
+	must(t, s.SetWebhookActive(ctx, ha.ID, true))
+	if got, err := s.GetWebhook(ctx, ha.ID); err != nil || !got.Active {
+		t.Errorf("switched on again: %+v, %v", got, err)
+	}
+	wantKind(t, s.SetWebhookActive(ctx, 9999, true), errs.NotFound)
+
 	// Deleting a hook takes its deliveries and their attempts along.
 	d := newDelivery(t, s, hb, "gone-1", t0)
 	must(t, s.RecordAttempt(ctx, &store.WebhookAttempt{DeliveryID: d.ID, At: t0, Status: 500}, 0, store.DeliveryPending))
