@@ -599,6 +599,16 @@ func ForbiddenWebhookAddr(a netip.Addr) bool {
 		netip.MustParsePrefix("100.64.0.0/10").Contains(a) || netip.MustParsePrefix("0.0.0.0/8").Contains(a)
 }
 
+// WebhookLogRetention is how long finished deliveries (delivered or
+// failed) stay in the delivery log.
+const WebhookLogRetention = 30 * 24 * time.Hour
+
+// PruneWebhookDeliveries removes the deliveries that finished more than
+// WebhookLogRetention ago, and counts them.
+func (s *Service) PruneWebhookDeliveries(ctx context.Context) (int64, error) {
+	return s.store.PruneDeliveries(ctx, s.utcNow().Add(-WebhookLogRetention))
+}
+
 // WebhookQueue is the registry's side of the webhook worker: the durable
 // delivery queue.
 type WebhookQueue struct{ s *Service }

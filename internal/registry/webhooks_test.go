@@ -249,6 +249,12 @@ func TestWebhookEventsQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := list.Deliveries[len(list.Deliveries)-1]
+	// Finished deliveries leave the log after WebhookLogRetention; this one
+	// is pending again, so it stays.
+	f.Clock.Advance(registry.WebhookLogRetention + time.Hour)
+	if n, err := f.Service.PruneWebhookDeliveries(ctx); err != nil || n != 0 {
+		t.Errorf("PruneWebhookDeliveries = %d, %v; want none removed", n, err)
+	}
 	if d.ID != first.ID || d.State != "pending" || len(d.Attempts) != 2 || d.Attempts[0].Status != 500 ||
 		d.Attempts[0].NextAttemptAt == nil || d.Attempts[1].Error != "connection refused" || d.NextAttemptAt == nil {
 		t.Errorf("delivery log after redeliver = %+v", d)

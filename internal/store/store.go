@@ -591,6 +591,9 @@ type WebhookQueries interface {
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]WebhookDelivery, error)
 	// ListAttempts lists a delivery's attempts in order.
 	ListAttempts(ctx context.Context, deliveryID int64) ([]WebhookAttempt, error)
+	// PruneDeliveries removes the delivered and failed deliveries last
+	// changed before before, with their attempts, and counts them.
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
 	// Redeliver makes a failed delivery pending again, due at now;
 	// errs.Conflict when it is not failed.
 	Redeliver(ctx context.Context, id int64, now time.Time) error

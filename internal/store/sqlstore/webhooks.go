@@ -258,3 +258,20 @@ func (x q) Redeliver(ctx context.Context, id int64, now time.Time) error {
 		return t.wrap(err, "webhook delivery")
 	})
 }
+
+func (x q) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := x.atomic(ctx, func(t q) error {
+		const done = `SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < $1`
+		if _, err := t.w.ExecContext(ctx, `DELETE FROM webhook_attempts WHERE delivery_id IN (`+done+`)`, utc(before)); err != nil {
+			return t.wrap(err, "webhook attempts")
+		}
+		res, err := t.w.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE id IN (`+done+`)`, utc(before))
+		if err != nil {
+			return t.wrap(err, "webhook deliveries")
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
