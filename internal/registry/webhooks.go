@@ -628,8 +628,9 @@ type PendingDelivery struct {
 	Attempts int
 }
 
-// Claim claims up to n deliveries due at now for lease. A delivery whose
-// hook was switched off meanwhile is skipped (it stays pending).
+// Claim claims up to n deliveries due at now for lease. Deliveries of a
+// hook paused after they were queued are still sent: pausing stops new
+// events only.
 func (q *WebhookQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, n int) ([]PendingDelivery, error) {
 	ds, err := q.s.store.ClaimDeliveries(ctx, now, lease, n)
 	if err != nil {
