@@ -49,12 +49,14 @@ type app struct {
 	closers  []func() error
 	// gitWake wakes the git worker when the registry queued git work.
 	gitWake chan struct{}
+	// webhookWake wakes the webhook worker when deliveries were queued.
+	webhookWake chan struct{}
 }
 
 // openApp opens the store, blob store, cache and limiter and builds the
 // registry service.
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs registry.Observer) (*app, error) {
-	a := &app{cfg: cfg, log: log, gitWake: make(chan struct{}, 1)}
+	a := &app{cfg: cfg, log: log, gitWake: make(chan struct{}, 1), webhookWake: make(chan struct{}, 1)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -171,6 +173,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		MaxPackageSize: cfg.MaxPackageSize, RedirectDownloads: cfg.S3.RedirectDownloads, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
 		Notifier: notifiers(notifier),
+		OnWebhookWork: a.wakeWebhooks, WebhookAllowPrivate: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return nil, err
@@ -180,8 +183,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 }
 
 // openNotifier returns the e-mail notifier when NOTIFY_EMAIL_COMMAND is
-// set, nil otherwise. It is the one place notices are wired: webhooks, when
-// they come, join it here behind registry.Notifier.
+// set, nil otherwise.
 func openNotifier(cfg *config.Config, log *slog.Logger) (*notify.Email, error) {
 	if len(cfg.NotifyEmailCommand) == 0 {
 		return nil, nil
@@ -215,7 +217,8 @@ func openNotifier(cfg *config.Config, log *slog.Logger) (*notify.Email, error) {
 
 // notifiers composes the configured notifiers into the registry's one,
 // nil when there is none (a nil *notify.Email must not become a non-nil
-// interface). Webhooks join here as another registry.Notifier.
+// interface). Webhooks need no notifier: the registry queues their
+// dependents.affected events itself, in the change's transaction.
 func notifiers(email *notify.Email) registry.Notifier {
 	var ns registry.Notifiers
 	if email != nil {
@@ -225,6 +228,15 @@ func notifiers(email *notify.Email) registry.Notifier {
 		return nil
 	}
 	return ns
+}
+
+// wakeWebhooks tells the webhook worker that deliveries were queued; it
+// never blocks.
+func (a *app) wakeWebhooks() {
+	select {
+	case a.webhookWake <- struct{}{}:
+	default:
+	}
 }
 
 // openBlobs opens the package archives' store: a folder of DATA_DIR, or an

@@ -15,7 +15,7 @@ import (
 var layers = map[string]int{
 	"cmd/dryad-registry": 100,
 	"internal/server":    90,
-	"internal/api":       80, "internal/web": 80, "internal/gitrepo": 80, "internal/backup": 80, "internal/metrics": 80,
+	"internal/api":       80, "internal/web": 80, "internal/gitrepo": 80, "internal/webhook": 80, "internal/backup": 80, "internal/metrics": 80,
 	"internal/client": 80, "internal/notify": 80,
 	"internal/registry": 70, "internal/registry/registrytest": 71,
 	"internal/store": 60, "internal/store/sqlstore": 61, "internal/store/sqlite": 62, "internal/store/postgres": 62, "internal/store/storetest": 62,
@@ -23,7 +23,7 @@ var layers = map[string]int{
 	"internal/cache": 60, "internal/cache/memory": 61, "internal/cache/redis": 61, "internal/cache/cachetest": 62,
 	"internal/ratelimit": 60, "internal/ratelimit/memory": 61, "internal/ratelimit/redis": 61, "internal/ratelimit/ratelimittest": 62,
 	"internal/auth": 60, "internal/manifest": 60, "internal/archive": 60, "internal/markdown": 60, "internal/tlog": 60, "internal/textdiff": 60,
-	"internal/httpx": 65, "internal/logging": 66,
+	"internal/httpx": 65, "internal/logging": 66, "internal/jobs": 60,
 	"internal/config": 40,
 	"internal/errs":   10, "internal/testenv": 5,
 	"internal/e2e": 110,

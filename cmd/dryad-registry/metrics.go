@@ -38,6 +38,14 @@ func (s *serveMetrics) observer() registry.Observer {
 	return s.m
 }
 
+// webhookOutcome counts webhook delivery attempts (nil when off).
+func (s *serveMetrics) webhookOutcome() func(string) {
+	if s.m == nil {
+		return nil
+	}
+	return s.m.WebhookDelivered
+}
+
 // watch adds the collectors read at each scrape: the database pool, the
 // git queue and the mirror failures.
 func (s *serveMetrics) watch(a *app) {

@@ -17,6 +17,7 @@ import (
 	"github.com/dryad-lang/registry/internal/ratelimit"
 	"github.com/dryad-lang/registry/internal/server"
 	"github.com/dryad-lang/registry/internal/web"
+	"github.com/dryad-lang/registry/internal/webhook"
 )
 
 // downloadFlushInterval is how often buffered download counts reach the
@@ -149,6 +150,19 @@ func serve(ctx context.Context, env *environment, cfg *config.Config) error {
 			git.worker.Run(bg)
 		}()
 	}
+
+	hooks, err := webhook.NewWorker(webhook.Options{
+		Queue: a.registry.WebhookQueue(), Wake: a.webhookWake, Logger: log,
+		UserAgent: "Dryad-Registry/" + version + " (webhooks)",
+		RetryBase: cfg.WebhookRetryBase, MaxAttempts: cfg.WebhookMaxAttempts,
+		AllowPrivate: cfg.WebhookAllowPrivate, OnOutcome: met.webhookOutcome(),
+	})
+	if err != nil {
+		stopBG()
+		wg.Wait()
+		return startupError(err)
+	}
+	wg.Go(func() { hooks.Run(bg) })
 
 	if a.health != nil {
 		wg.Add(1)

@@ -77,6 +77,14 @@ type Registry interface {
 	Audit(ctx context.Context, p *auth.Principal, q registry.AuditQuery) (*registry.AuditPage, error)
 	PackageGitState(ctx context.Context, p *auth.Principal, name string) (*registry.GitState, error)
 
+	// Webhooks of a package (name "": the registry-wide ones).
+	Webhooks(ctx context.Context, p *auth.Principal, name string) (*registry.WebhookList, error)
+	CreateWebhook(ctx context.Context, p *auth.Principal, name string, in registry.WebhookInput, ip string) (*registry.Webhook, error)
+	SetWebhookActive(ctx context.Context, p *auth.Principal, name string, id int64, active bool, ip string) (*registry.Webhook, error)
+	DeleteWebhook(ctx context.Context, p *auth.Principal, name string, id int64, ip string) error
+	WebhookDeliveries(ctx context.Context, p *auth.Principal, name string, limit int) (*registry.DeliveryList, error)
+	Redeliver(ctx context.Context, p *auth.Principal, name string, deliveryID int64, ip string) error
+
 	// Transparency log.
 	LogKey() string
 	LogCheckpoint(ctx context.Context) ([]byte, tlog.Tree, error)
@@ -183,6 +191,12 @@ func (a *API) Routes() []httpx.Route {
 		{"GET /api/packages/{name}/owners", api, a.owners},
 		{"PUT /api/packages/{name}/owners", api, a.addOwners},
 		{"DELETE /api/packages/{name}/owners", api, a.removeOwners},
+		{"GET /api/packages/{name}/webhooks", api, a.listWebhooks},
+		{"POST /api/packages/{name}/webhooks", api, a.createWebhook},
+		{"PATCH /api/packages/{name}/webhooks/{id}", api, a.updateWebhook},
+		{"DELETE /api/packages/{name}/webhooks/{id}", api, a.deleteWebhook},
+		{"GET /api/packages/{name}/webhooks/deliveries", api, a.webhookDeliveries},
+		{"POST /api/packages/{name}/webhooks/deliveries/{id}/redeliver", api, a.redeliver},
 		{"POST /api/upload", upload, a.upload},
 
 		{"GET /api/log/key", api, a.logKey},
@@ -197,6 +211,12 @@ func (a *API) Routes() []httpx.Route {
 		{"GET /api/admin/packages/{name}", api, a.adminPackage},
 		{"DELETE /api/admin/packages/{name}", api, a.deletePackage},
 		{"DELETE /api/admin/packages/{name}/versions/{version}", api, a.deleteVersion},
+		{"GET /api/admin/webhooks", api, a.listWebhooks},
+		{"POST /api/admin/webhooks", api, a.createWebhook},
+		{"PATCH /api/admin/webhooks/{id}", api, a.updateWebhook},
+		{"DELETE /api/admin/webhooks/{id}", api, a.deleteWebhook},
+		{"GET /api/admin/webhooks/deliveries", api, a.webhookDeliveries},
+		{"POST /api/admin/webhooks/deliveries/{id}/redeliver", api, a.redeliver},
 	} {
 		d := httpx.DeadlineDefault
 		if rt.pattern == "POST /api/upload" {

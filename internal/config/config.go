@@ -72,6 +72,12 @@ type Config struct {
 	// notices (none when empty); NotifyEmailFrom their sender.
 	NotifyEmailCommand []string
 	NotifyEmailFrom    string
+	// Webhooks: whether hooks may reach private addresses, the wait after
+	// a delivery's first failure (doubled after each further one) and the
+	// attempts before a delivery is given up.
+	WebhookAllowPrivate bool
+	WebhookRetryBase    time.Duration
+	WebhookMaxAttempts  int
 
 	InstallRateLimit float64
 	APIRateLimit     float64

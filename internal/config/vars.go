@@ -190,6 +190,25 @@ var vars = []variable{
 			c.NotifyEmailFrom = v
 			return nil
 		}},
+	{name: "WEBHOOK_ALLOW_PRIVATE", def: "false", doc: "let webhooks reach loopback, private and link-local addresses (closed networks, tests); false: such URLs are refused, and checked again at each connection",
+		set: func(c *Config, v string) (err error) { c.WebhookAllowPrivate, err = parseBool(v); return }},
+	{name: "WEBHOOK_RETRY_BASE", def: "30s", doc: "wait after a webhook delivery's first failure, doubled after each further one (up to an hour) and spread by jitter (30s, 1m, 500ms)",
+		set: func(c *Config, v string) (err error) {
+			c.WebhookRetryBase, err = ParseDuration(v)
+			if err != nil || c.WebhookRetryBase < 10*time.Millisecond || c.WebhookRetryBase > time.Hour {
+				return fmt.Errorf("want a duration from 10ms to 1h such as 30s or 1m")
+			}
+			return nil
+		}},
+	{name: "WEBHOOK_MAX_ATTEMPTS", def: "8", doc: "attempts at a webhook delivery before it is marked failed (1 to 20)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 20 {
+				return fmt.Errorf("want a number from 1 to 20")
+			}
+			c.WebhookMaxAttempts = n
+			return nil
+		}},
 	{name: "INSTALL_RATE_LIMIT", def: "100", doc: "install requests (package metadata, archive downloads, health) per second per client, in bursts of 20 times that: 500 dependencies at once; 0 disables",
 		set: func(c *Config, v string) (err error) { c.InstallRateLimit, err = parseRate(v); return }},
 	{name: "API_RATE_LIMIT", def: "10", doc: "other API requests (writes, logins, search) per second per client (burst twice that); 0 disables",

@@ -55,6 +55,13 @@ func TestAPIWalk(t *testing.T) {
 	created := r.expect(201, "POST", "/api/tokens", admin, map[string]any{"name": "walk", "scopes": []string{"yank"}}).JSON(t)
 	tokenID := strconv.Itoa(int(created["id"].(float64)))
 	selfRevoking := r.expect(201, "POST", "/api/tokens", admin, map[string]any{"name": "walk-self", "scopes": []string{"yank"}}).JSON(t)["token"].(string)
+	// Webhooks to delete; inactive, and at a documentation address (the
+	// walk's registry refuses private ones), so nothing is ever sent.
+	hook := func(path string) string {
+		res := r.expect(201, "POST", path, admin, map[string]any{"url": "https://203.0.113.5/walk", "active": false}).JSON(t)
+		return strconv.Itoa(int(res["id"].(float64)))
+	}
+	pkgHook, registryHook := hook("/api/packages/walk_pkg/webhooks"), hook("/api/admin/webhooks")
 
 	// Package names as a user may type them: each is the same package as
 	// walk_pkg (and so on) under the registry's normalisation.
@@ -111,6 +118,25 @@ func TestAPIWalk(t *testing.T) {
 		{op: "packageImpact", method: "GET", path: "/api/packages/" + spelled + "/impact", status: 200},
 		{op: "packageImpact", method: "GET", path: "/api/packages/walk-dep/impact?action=yank", status: 400},
 		{op: "download", method: "GET", path: "/packages/" + spelled + "/1.0.0.tar.gz", status: 200},
+		{op: "listPackageWebhooks", method: "GET", path: "/api/packages/" + spelled + "/webhooks", token: admin, status: 200},
+		{op: "listPackageWebhooks", method: "GET", path: "/api/packages/" + spelled + "/webhooks", token: other, status: 403},
+		{op: "createPackageWebhook", method: "POST", path: "/api/packages/walk_pkg/webhooks", token: admin, status: 201,
+			body: map[string]any{"url": "https://203.0.113.5/walk-two", "events": []string{"version.yanked"}, "active": false}},
+		{op: "createPackageWebhook", method: "POST", path: "/api/packages/walk_pkg/webhooks", token: admin, status: 422,
+			body: map[string]any{"url": "http://127.0.0.1:9/private"}},
+		{op: "updatePackageWebhook", method: "PATCH", path: "/api/packages/walk_pkg/webhooks/" + pkgHook, token: admin, status: 200, body: map[string]any{"active": false}},
+		{op: "updatePackageWebhook", method: "PATCH", path: "/api/packages/walk_pkg/webhooks/" + pkgHook, token: admin, status: 400, body: map[string]any{"url": "https://203.0.113.5/other"}},
+		{op: "deletePackageWebhook", method: "DELETE", path: "/api/packages/walk_pkg/webhooks/" + pkgHook, token: admin, status: 200},
+		{op: "deletePackageWebhook", method: "DELETE", path: "/api/packages/walk_pkg/webhooks/" + registryHook, token: admin, status: 404},
+		{op: "listPackageWebhookDeliveries", method: "GET", path: "/api/packages/" + spelled + "/webhooks/deliveries?limit=5", token: admin, status: 200},
+		{op: "redeliverPackageWebhook", method: "POST", path: "/api/packages/walk_pkg/webhooks/deliveries/999999/redeliver", token: admin, status: 404},
+		{op: "listRegistryWebhooks", method: "GET", path: "/api/admin/webhooks", token: admin, status: 200},
+		{op: "listRegistryWebhooks", method: "GET", path: "/api/admin/webhooks", token: other, status: 403},
+		{op: "createRegistryWebhook", method: "POST", path: "/api/admin/webhooks", token: admin, status: 400, body: map[string]any{"url": "mailto:ops@example.org"}},
+		{op: "updateRegistryWebhook", method: "PATCH", path: "/api/admin/webhooks/" + registryHook, token: other, status: 403, body: map[string]any{"active": true}},
+		{op: "deleteRegistryWebhook", method: "DELETE", path: "/api/admin/webhooks/" + registryHook, token: admin, status: 200},
+		{op: "listRegistryWebhookDeliveries", method: "GET", path: "/api/admin/webhooks/deliveries", token: admin, status: 200},
+		{op: "redeliverRegistryWebhook", method: "POST", path: "/api/admin/webhooks/deliveries/999999/redeliver", token: admin, status: 404},
 
 		{op: "logKey", method: "GET", path: "/api/log/key", status: 200},
 		{op: "logCheckpoint", method: "GET", path: "/api/log/checkpoint", status: 200},

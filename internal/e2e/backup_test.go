@@ -262,6 +262,9 @@ func TestRestoreGivesIdenticalRegistry(t *testing.T) {
 	up(pkg{name: "web_kit", version: "0.3.0", fields: map[string]any{"dependencies": map[string]string{"corelib": "^1.0.0"}, "description": "Ünïcode web kit"}})
 	src.expect(200, "PUT", "/api/packages/corelib/versions/1.0.0/yank", aliceTok, nil)
 	src.expect(200, "PUT", "/api/packages/corelib/owners", aliceTok, map[string]any{"users": []string{"bob"}})
+	// A webhook (inactive: nothing is sent) is carried with its secret.
+	src.expect(201, "POST", "/api/packages/corelib/webhooks", aliceTok, map[string]any{
+		"url": "https://203.0.113.9/hook", "secret": "carried over by backups", "events": []string{"version.yanked"}, "active": false})
 	for range 3 {
 		src.expect(200, "GET", "/packages/corelib/1.1.0.tar.gz", "", nil)
 	}
@@ -346,6 +349,9 @@ func TestRestoreGivesIdenticalRegistry(t *testing.T) {
 			r := restoreInto(t, tg, file, engine)
 			// Passwords, API tokens and ids carry over; new records follow.
 			r.login("bob")
+			if hooks := string(r.expect(200, "GET", "/api/packages/corelib/webhooks", aliceTok, nil).Body); !strings.Contains(hooks, `"url":"https://203.0.113.9/hook","events":["version.yanked"],"active":false`) {
+				t.Errorf("webhooks after restore: %s", hooks)
+			}
 			r.expect(201, "POST", "/api/upload", aliceTok, pkg{name: "corelib", version: "2.0.0"}.archive(t), "Content-Type", "application/gzip")
 			r.signUp("carol")
 			r.expect(409, "POST", "/api/upload", aliceTok, pkg{name: "corelib", version: "1.1.0"}.archive(t), "Content-Type", "application/gzip")

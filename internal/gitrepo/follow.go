@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/jobs"
 	"github.com/dryad-lang/registry/internal/registry"
 )
 
@@ -66,7 +67,7 @@ func (w *Worker) follow(ctx context.Context) {
 		case ctx.Err() != nil:
 		case err != nil:
 			w.log.Warn("following the registry's changes into git; will retry", "at", cursor, "err", err)
-			w.wait(ctx, backoff(w.opts.RetryBase, w.opts.RetryMax, failures))
+			w.wait(ctx, jobs.Backoff(w.opts.RetryBase, w.opts.RetryMax, failures))
 			failures++
 		case next == cursor:
 			failures = 0

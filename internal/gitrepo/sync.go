@@ -11,6 +11,7 @@ import (
 
 	"github.com/dryad-lang/registry/internal/blob"
 	"github.com/dryad-lang/registry/internal/errs"
+	"github.com/dryad-lang/registry/internal/jobs"
 	"github.com/dryad-lang/registry/internal/manifest"
 	"github.com/dryad-lang/registry/internal/registry"
 )
@@ -88,8 +89,6 @@ type Worker struct {
 	src   Source
 	opts  WorkerOptions
 	log   *slog.Logger
-	// kick passes a wake-up on to another idle loop when one finds work.
-	kick chan struct{}
 
 	mu             sync.Mutex
 	mirrorFailures map[int64]int // consecutive failed mirror jobs per package
@@ -130,7 +129,7 @@ func NewWorker(repos *Repos, opts WorkerOptions) (*Worker, error) {
 	}
 	return &Worker{
 		repos: repos, src: opts.Source,
-		opts: opts, log: log, kick: make(chan struct{}, 1), mirrorFailures: map[int64]int{},
+		opts: opts, log: log, mirrorFailures: map[int64]int{},
 	}, nil
 }
 
@@ -139,42 +138,17 @@ func NewWorker(repos *Repos, opts WorkerOptions) (*Worker, error) {
 // interrupted by the end of ctx is put back to run at the next start.
 func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range w.opts.Concurrency {
-		wg.Go(func() { w.loop(ctx) })
-	}
+	wg.Go(func() {
+		jobs.Loop{
+			Step:    w.Step,
+			OnError: func(err error) { w.log.Warn("reading the git queue", "err", err) },
+			Wake:    w.opts.Wake, Poll: w.opts.Poll, Concurrency: w.opts.Concurrency,
+		}.Run(ctx)
+	})
 	if w.opts.Changes != nil {
 		wg.Go(func() { w.follow(ctx) })
 	}
 	wg.Wait()
-}
-
-func (w *Worker) loop(ctx context.Context) {
-	for ctx.Err() == nil {
-		did, err := w.Step(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("reading the git queue", "err", err)
-		}
-		if did {
-			// There may be more: let an idle loop look too.
-			w.nudge()
-			continue
-		}
-		t := time.NewTimer(w.opts.Poll)
-		select {
-		case <-ctx.Done():
-		case <-w.opts.Wake:
-		case <-w.kick:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
-func (w *Worker) nudge() {
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
 }
 
 // Step claims one due job and runs it, and reports whether there was one.
@@ -218,7 +192,7 @@ func (w *Worker) run(ctx context.Context, j registry.GitJob) {
 	case errors.Is(err, errMirror):
 		recErr = w.retryMirror(rctx, j, err, now)
 	default:
-		next := now.Add(backoff(w.opts.RetryBase, w.opts.RetryMax, j.Attempts))
+		next := now.Add(jobs.Backoff(w.opts.RetryBase, w.opts.RetryMax, j.Attempts))
 		log.Warn("git job failed; will retry", "attempt", j.Attempts+1, "next", next.Format(time.RFC3339), "err", err)
 		recErr = w.src.FailJob(rctx, j, err.Error(), next)
 	}
@@ -226,19 +200,6 @@ func (w *Worker) run(ctx context.Context, j registry.GitJob) {
 		// The lease runs out and the job is claimed again.
 		log.Error("recording the outcome of a git job", "err", recErr)
 	}
-}
-
-// backoff is the wait after the n+1-th consecutive failure: base doubled n
-// times, at most max.
-func backoff(base, max time.Duration, n int) time.Duration {
-	d := base
-	for range n {
-		if d >= max/2 {
-			return max
-		}
-		d *= 2
-	}
-	return min(d, max)
 }
 
 // complete removes a finished job and, when the repository changed and a
@@ -261,7 +222,7 @@ func (w *Worker) retryMirror(ctx context.Context, j registry.GitJob, cause error
 	n := w.mirrorFailures[j.PackageID]
 	w.mirrorFailures[j.PackageID] = n + 1
 	w.mu.Unlock()
-	next := now.Add(backoff(w.opts.RetryBase, min(w.opts.RetryMax, maxMirrorWait), n))
+	next := now.Add(jobs.Backoff(w.opts.RetryBase, min(w.opts.RetryMax, maxMirrorWait), n))
 	w.log.Warn("git mirror push failed; will retry", "package_id", j.PackageID, "next", next.Format(time.RFC3339), "err", cause)
 	// Counted as failing in the health report, with its error.
 	return w.src.RequeueMirror(ctx, j, cause.Error(), now, next)

@@ -110,16 +110,3 @@ func TestMainOf(t *testing.T) {
 		})
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	base, max := time.Second, time.Minute
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute, time.Minute}
-	for n, w := range want {
-		if got := backoff(base, max, n); got != w {
-			t.Errorf("backoff after %d failures = %v, want %v", n, got, w)
-		}
-	}
-	if got := backoff(base, max, 1000); got != max {
-		t.Errorf("backoff after many failures = %v, want the cap", got)
-	}
-}

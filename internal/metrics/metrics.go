@@ -50,6 +50,7 @@ type Metrics struct {
 	downloads     prometheus.Counter
 	cache         *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
+	webhooks      *prometheus.CounterVec
 }
 
 var _ registry.Observer = (*Metrics)(nil)
@@ -85,6 +86,13 @@ func New(o Options) *Metrics {
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "rate_limited_total", Help: "Requests refused by a rate limit, by scope.",
 	}, []string{"scope"})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "webhook_deliveries_total",
+		Help: "Webhook delivery attempts, by outcome: delivered (2xx), retry (failed, tried again later), failed (failed, attempts used up).",
+	}, []string{"outcome"})
+	for _, o := range []string{"delivered", "retry", "failed"} {
+		m.webhooks.WithLabelValues(o)
+	}
 	// Both results exist from the start, so a hit ratio is defined at once.
 	m.cache.WithLabelValues("hit")
 	m.cache.WithLabelValues("miss")
@@ -95,7 +103,7 @@ func New(o Options) *Metrics {
 	buildInfo.WithLabelValues(o.Version, runtime.Version()).Set(1)
 
 	m.reg.MustRegister(m.requests, m.inFlight, m.published, m.publishFailed, m.downloads, m.cache,
-		m.rateLimited, buildInfo,
+		m.rateLimited, m.webhooks, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -136,6 +144,10 @@ func (m *Metrics) CacheHit(hit bool) {
 
 // RateLimited counts a request refused by a rate limit.
 func (m *Metrics) RateLimited(scope string) { m.rateLimited.WithLabelValues(scope).Inc() }
+
+// WebhookDelivered counts a webhook delivery attempt by its outcome
+// (delivered, retry or failed); it fits webhook.Options.OnOutcome.
+func (m *Metrics) WebhookDelivered(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }
 
 // RequestStarted counts a request in flight; RequestDone ends it. Together
 // they fit server.Observer.

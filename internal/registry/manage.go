@@ -57,6 +57,13 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 			if err := s.logVersion(ctx, tx, tlog.Kind(action), pk, v, p.Username, now); err != nil {
 				return err
 			}
+			ev := EventVersionYanked
+			if !yanked {
+				ev = EventVersionUnyanked
+			}
+			if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: ev, Package: pk.Name, Version: v.Version, Actor: p.Username, Time: now}); err != nil {
+				return err
+			}
 		}
 		if err := s.refreshLatest(ctx, tx, pk, now); err != nil {
 			return err
@@ -77,6 +84,7 @@ func (s *Service) SetYanked(ctx context.Context, p *auth.Principal, name, versio
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
 	s.sendNotice(ctx, notice)
+	s.webhookWork()
 	return &doc, nil
 }
 
@@ -127,6 +135,9 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 		if err := s.logVersion(ctx, tx, tlog.Delete, pk, v, p.Username, now); err != nil {
 			return err
 		}
+		if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: EventVersionDeleted, Package: pk.Name, Version: v.Version, Actor: p.Username, Time: now}); err != nil {
+			return err
+		}
 		doc = newVersion(pk.Name, v)
 		if err := s.refreshLatest(ctx, tx, pk, now); err != nil {
 			return err
@@ -148,6 +159,7 @@ func (s *Service) DeleteVersion(ctx context.Context, p *auth.Principal, name, ve
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
 	s.sendNotice(ctx, notice)
+	s.webhookWork()
 	return &doc, nil
 }
 
@@ -224,6 +236,11 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 		if err := tx.UpdatePackage(ctx, pk); err != nil {
 			return err
 		}
+		// One event for the whole package rather than one per version.
+		if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: EventPackageDeleted, Package: pk.Name, Actor: p.Username, Time: now,
+			Data: map[string]any{"versions": fmt.Sprint(len(keys))}}); err != nil {
+			return err
+		}
 		e := actor(p, ip)
 		e.At, e.Action, e.Package, e.Target, e.Outcome = now, "delete", pk.NormalizedName, pk.Name, store.OutcomeSuccess
 		e.Detail = fmt.Sprintf("%d versions", len(keys))
@@ -236,6 +253,7 @@ func (s *Service) DeletePackage(ctx context.Context, p *auth.Principal, name, ip
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
 	s.sendNotice(ctx, notice)
+	s.webhookWork()
 	return pk.Name, nil
 }
 

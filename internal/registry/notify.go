@@ -7,10 +7,6 @@ import (
 	"github.com/dryad-lang/registry/internal/store"
 )
 
-// EventDependentsAffected names the notice sent after a yank or delete
-// moved other packages' resolutions (a webhook event name).
-const EventDependentsAffected = "dependents.affected"
-
 // Notifier tells the owners of other packages about a change that affects
 // them. The registry calls Notify after the change committed; Notify must
 // return promptly (deliver in the background) and deals with its own
@@ -73,16 +69,13 @@ type pendingNotice struct {
 	rows         []affected
 }
 
-// wantsNotice reports whether changes must compute their impact for a
-// notice: only when someone listens.
-func (s *Service) wantsNotice() bool { return s.opts.Notifier != nil }
-
 // planNotice computes, inside the change's transaction and before the
-// change, what a yank or delete of target (every version when nil) moves.
+// change, what a yank or delete of target (every version when nil) moves,
+// and queues the dependents.affected webhook event of each affected
+// package in that transaction (so it is sent if and only if the change
+// commits). The notice itself goes to the Notifier once the change
+// committed (sendNotice).
 func (s *Service) planNotice(ctx context.Context, tx store.Queries, pk *store.Package, target *store.Version, action ImpactAction, actor string, at time.Time) (*pendingNotice, error) {
-	if !s.wantsNotice() {
-		return nil, nil
-	}
 	vs, err := tx.ListVersions(ctx, pk.ID)
 	if err != nil {
 		return nil, err
@@ -95,7 +88,40 @@ func (s *Service) planNotice(ctx context.Context, tx store.Queries, pk *store.Pa
 	if target != nil {
 		n.version = target.Version
 	}
+	if err := s.queueAffected(ctx, tx, n); err != nil {
+		return nil, err
+	}
 	return n, nil
+}
+
+// queueAffected queues, in tx, one dependents.affected event for the
+// hooks of each affected package: the dependency, what happened to it,
+// and the package's versions whose range now resolves differently.
+func (s *Service) queueAffected(ctx context.Context, tx store.Queries, n *pendingNotice) error {
+	for i := 0; i < len(n.rows); {
+		j := i
+		var versions []map[string]any
+		for ; j < len(n.rows) && n.rows[j].packageID == n.rows[i].packageID; j++ {
+			e := n.rows[j].entry
+			var to any
+			if e.To != "" {
+				to = e.To
+			}
+			versions = append(versions, map[string]any{"version": e.Version, "range": e.Range, "from": e.From, "to": to})
+		}
+		var depVersion any
+		if n.version != "" {
+			depVersion = n.version
+		}
+		first := n.rows[i].entry
+		ev := WebhookEvent{Name: EventDependentsAffected, Package: first.Package, Actor: n.actor, Time: n.at,
+			Data: map[string]any{"dependency": n.pkg, "dependency_version": depVersion, "action": string(n.action), "versions": versions}}
+		if err := s.queueWebhooks(ctx, tx, n.rows[i].packageID, ev); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
 }
 
 // sendNotice looks up the affected packages' owners and hands the notice

@@ -266,6 +266,9 @@ func (s *Service) RunHousekeeping(ctx context.Context, every time.Duration) {
 		} else if n > 0 {
 			s.log.Info("removed unreferenced archives", "count", n)
 		}
+		if _, err := s.PruneWebhookDeliveries(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning the webhook delivery log", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -118,6 +118,14 @@ func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name stri
 				if err := s.logOwner(ctx, tx, kind, pk, u.Username, p.Username, now); err != nil {
 					return err
 				}
+				ev := EventOwnerAdded
+				if !add {
+					ev = EventOwnerRemoved
+				}
+				if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: ev, Package: pk.Name, Actor: p.Username, Time: now,
+					Data: map[string]any{"owner": u.Username}}); err != nil {
+					return err
+				}
 			}
 			e := actor(p, ip)
 			e.At, e.Action, e.Package, e.Target, e.Outcome = now, action, pk.NormalizedName, u.Username, store.OutcomeSuccess
@@ -139,5 +147,6 @@ func (s *Service) changeOwners(ctx context.Context, p *auth.Principal, name stri
 		return nil, err
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
+	s.webhookWork()
 	return s.Owners(ctx, pk.Name)
 }

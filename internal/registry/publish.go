@@ -151,6 +151,7 @@ func (s *Service) publish(ctx context.Context, p *auth.Principal, body io.Reader
 	}
 	s.invalidatePackage(ctx, pk.NormalizedName)
 	s.gitWork()
+	s.webhookWork()
 	s.log.InfoContext(ctx, "published", "package", pk.Name, "version", v.Version, "checksum", sum, "size", v.Size,
 		"user", p.Username, "upload_sha256", upload.sum())
 	return &Published{
@@ -217,6 +218,10 @@ func (s *Service) commitVersion(ctx context.Context, p *auth.Principal, m *manif
 			return err
 		}
 		if err := s.logVersion(ctx, tx, tlog.Publish, pk, v, p.Username, v.PublishedAt); err != nil {
+			return err
+		}
+		if err := s.queueWebhooks(ctx, tx, pk.ID, WebhookEvent{Name: EventVersionPublished, Package: pk.Name, Version: v.Version,
+			Actor: p.Username, Time: v.PublishedAt, Data: map[string]any{"checksum": v.Checksum}}); err != nil {
 			return err
 		}
 		return tx.EnqueueGitJob(ctx, &store.GitJob{PackageID: pk.ID, Kind: store.GitCommit, Version: v.Version, CreatedAt: v.PublishedAt})

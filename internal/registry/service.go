@@ -66,6 +66,15 @@ type Options struct {
 	// LogSigner signs the transparency log's checkpoints; without it the
 	// log is kept but no checkpoint is served.
 	LogSigner *tlog.Signer
+	// OnWebhookWork is called after webhook deliveries were queued, to
+	// wake the webhook worker.
+	OnWebhookWork func()
+	// WebhookAllowPrivate lets hooks point at loopback, private and
+	// link-local addresses (tests, closed networks).
+	WebhookAllowPrivate bool
+	// PublicURL is the registry's address in webhook payloads
+	// (https://Domain when empty).
+	PublicURL string
 }
 
 // Observer is told about events worth counting.

@@ -42,11 +42,14 @@ type LoadOptions struct {
 
 // DumpTables lists the tables a dump holds, in the order they load
 // (referenced tables first). Web sessions are not among them: they are
-// short-lived logins, deliberately not carried into another registry.
+// short-lived logins, deliberately not carried into another registry. Nor
+// are webhook deliveries and their attempts: the hooks are carried, but a
+// restored registry must not replay old notifications to the receivers,
+// and the delivery log is the old registry's history.
 func DumpTables() []string {
 	return []string{
 		"users", "api_tokens", "packages", "versions", "dependencies", "owners",
 		"version_downloads", "download_batches", "audit_events", "git_jobs",
-		"log_records", "log_hashes",
+		"log_records", "log_hashes", "webhooks",
 	}
 }

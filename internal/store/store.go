@@ -56,6 +56,7 @@ type Queries interface {
 	AuditQueries
 	GitJobQueries
 	LogQueries
+	WebhookQueries
 }
 
 // PoolStats describes a store's connection pool.
@@ -536,4 +537,109 @@ type LogQueries interface {
 	// FindLogRecords returns the records about a package's subject, in log
 	// order.
 	FindLogRecords(ctx context.Context, pkg, subject string) ([]LogRecord, error)
+}
+
+// States of webhook deliveries.
+const (
+	DeliveryPending   = "pending"   // waiting for its next attempt (or leased by a worker)
+	DeliveryDelivered = "delivered" // the receiver answered 2xx
+	DeliveryFailed    = "failed"    // every attempt failed
+)
+
+// Webhook is an HTTP callback told about changes to packages: one
+// package's (PackageID set) or every package's (PackageID 0, registry-wide).
+// Secret is kept in clear because deliveries are signed with it.
+type Webhook struct {
+	ID        int64
+	PackageID int64
+	URL       string
+	Secret    string
+	// Events are the event names the hook wants; empty means all.
+	Events    []string
+	Active    bool
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// WebhookDelivery is one event to send to one hook: a durable queue entry
+// and, once done, a line of the delivery log.
+type WebhookDelivery struct {
+	ID        int64
+	WebhookID int64
+	// GUID is the delivery id the receiver sees.
+	GUID    string
+	Event   string
+	Package string
+	Payload []byte
+	State   string
+	// Attempts counts the attempts made so far.
+	Attempts      int
+	NextAttemptAt time.Time
+	LastStatus    int
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// WebhookAttempt is one attempt at a delivery.
+type WebhookAttempt struct {
+	ID         int64
+	DeliveryID int64
+	At         time.Time
+	// Status is the HTTP status of the answer, 0 when none came (Error
+	// says why).
+	Status        int
+	Error         string
+	Duration      time.Duration
+	NextAttemptAt *time.Time
+}
+
+// DeliveryFilter selects deliveries for ListDeliveries.
+type DeliveryFilter struct {
+	// WebhookID, when set, keeps one hook's deliveries; else PackageID
+	// keeps those of the package's hooks (0: of the registry-wide hooks).
+	WebhookID int64
+	PackageID int64
+	Limit     int
+}
+
+// WebhookQueries manage webhooks and their durable delivery queue.
+type WebhookQueries interface {
+	CreateWebhook(ctx context.Context, h *Webhook) error
+	GetWebhook(ctx context.Context, id int64) (*Webhook, error)
+	// ListWebhooks lists a package's hooks (packageID 0: the registry-wide
+	// ones), oldest first.
+	ListWebhooks(ctx context.Context, packageID int64) ([]Webhook, error)
+	// SetWebhookActive switches a hook on or off; errs.NotFound when there
+	// is no such hook.
+	SetWebhookActive(ctx context.Context, id int64, active bool) error
+	// DeleteWebhook removes a hook with its deliveries and their attempts.
+	DeleteWebhook(ctx context.Context, id int64) error
+	// ActiveWebhooks lists the active hooks that hear about a package: its
+	// own and the registry-wide ones (only those when packageID is 0).
+	ActiveWebhooks(ctx context.Context, packageID int64) ([]Webhook, error)
+	// EnqueueDelivery inserts d, pending and due at d.NextAttemptAt (its
+	// CreatedAt when zero).
+	EnqueueDelivery(ctx context.Context, d *WebhookDelivery) error
+	// ClaimDeliveries returns up to limit pending deliveries due at now,
+	// earliest first, and pushes their next attempt to now+lease so that
+	// no other worker takes them while they are sent.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)
+	// RecordAttempt adds attempt a to its delivery and moves the delivery
+	// to state (due again at a.NextAttemptAt when pending). attempts is the
+	// count the claim returned: a delivery whose count moved on meanwhile
+	// (its lease ran out and another worker recorded) is errs.Conflict, and
+	// nothing is recorded.
+	RecordAttempt(ctx context.Context, a *WebhookAttempt, attempts int, state string) error
+	GetDelivery(ctx context.Context, id int64) (*WebhookDelivery, error)
+	// ListDeliveries lists deliveries, newest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]WebhookDelivery, error)
+	// ListAttempts lists a delivery's attempts in order.
+	ListAttempts(ctx context.Context, deliveryID int64) ([]WebhookAttempt, error)
+	// PruneDeliveries removes the delivered and failed deliveries last
+	// changed before before, with their attempts, and counts them.
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
+	// Redeliver makes a failed delivery pending again, due at now;
+	// errs.Conflict when it is not failed.
+	Redeliver(ctx context.Context, id int64, now time.Time) error
 }

@@ -18,6 +18,7 @@ const adminPageSize = 50
 var auditActions = []string{
 	"publish", "yank", "unyank", "delete", "owner_add", "owner_remove",
 	"register", "login", "password_change", "token_create", "token_revoke", "admin_user_update",
+	"webhook_create", "webhook_update", "webhook_delete",
 }
 
 var auditOutcomes = registry.AuditOutcomes
@@ -34,6 +35,11 @@ type adminData struct {
 	Outcomes  []string
 	AuditPrev string
 	AuditNext string
+
+	Hooks *hooksView
+	// Created is a registry-wide webhook just created, whose secret the
+	// page shows this once.
+	Created *registry.Webhook
 
 	// Back is this page's address, for forms to come back to.
 	Back  string
@@ -109,6 +115,10 @@ func (w *Web) showAdmin(rw http.ResponseWriter, r *http.Request, status int, d a
 	if apage*adminPageSize < d.Audit.Total {
 		d.AuditNext = with("apage", apage+1) + "#audit"
 	}
+	if d.Hooks, err = w.hooks(r, "", "/admin/webhooks"); err != nil {
+		return err
+	}
+	d.Hooks.Created = d.Created
 	w.render(rw, r, status, "admin", meta{Title: "Administration", NoIndex: true}, d)
 	return nil
 }

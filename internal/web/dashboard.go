@@ -181,11 +181,15 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) error {
 type manageData struct {
 	*packageView
 	Git   *registry.GitState
+	Hooks *hooksView
 	Error string
 	// OwnerErrors are the add-owner form's errors, by field, and
 	// NewOwner the username typed there.
 	OwnerErrors fieldErrors
 	NewOwner    string
+	// Created is a webhook just created, whose secret the page shows this
+	// once.
+	Created *registry.Webhook
 }
 
 // managePage serves GET /dashboard/packages/{name}: versions to yank,
@@ -215,7 +219,12 @@ func (w *Web) showManageData(rw http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	d.packageView, d.Git = v, git
+	hooks, err := w.hooks(r, name, manageHooksAction(v.Name))
+	if err != nil {
+		return err
+	}
+	hooks.Created = d.Created
+	d.packageView, d.Git, d.Hooks = v, git, hooks
 	if d.OwnerErrors == nil {
 		d.OwnerErrors = fieldErrors{}
 	}

@@ -72,6 +72,12 @@ type Registry interface {
 	AddOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
 	RemoveOwners(ctx context.Context, p *auth.Principal, name string, usernames []string, ip string) (*registry.OwnerList, error)
 	PackageGitState(ctx context.Context, p *auth.Principal, name string) (*registry.GitState, error)
+	Webhooks(ctx context.Context, p *auth.Principal, name string) (*registry.WebhookList, error)
+	CreateWebhook(ctx context.Context, p *auth.Principal, name string, in registry.WebhookInput, ip string) (*registry.Webhook, error)
+	SetWebhookActive(ctx context.Context, p *auth.Principal, name string, id int64, active bool, ip string) (*registry.Webhook, error)
+	DeleteWebhook(ctx context.Context, p *auth.Principal, name string, id int64, ip string) error
+	WebhookDeliveries(ctx context.Context, p *auth.Principal, name string, limit int) (*registry.DeliveryList, error)
+	Redeliver(ctx context.Context, p *auth.Principal, name string, deliveryID int64, ip string) error
 
 	// Administration.
 	ListUsers(ctx context.Context, p *auth.Principal, query string, limit, offset int) (*registry.UserList, error)
@@ -191,9 +197,17 @@ func (w *Web) Routes() []httpx.Route {
 		page("POST /dashboard/packages/{name}/delete", w.deletePackage),
 		page("POST /dashboard/packages/{name}/owners", w.addOwner),
 		page("POST /dashboard/packages/{name}/owners/remove", w.removeOwner),
+		page("POST /dashboard/packages/{name}/webhooks", w.createHook),
+		page("POST /dashboard/packages/{name}/webhooks/delete", w.deleteHook),
+		page("POST /dashboard/packages/{name}/webhooks/active", w.switchHook),
+		page("POST /dashboard/packages/{name}/webhooks/redeliver", w.redeliverHook),
 
 		page("GET /admin", w.admin),
 		page("POST /admin/users/{username}", w.adminUpdateUser),
+		page("POST /admin/webhooks", w.adminCreateHook),
+		page("POST /admin/webhooks/delete", w.adminDeleteHook),
+		page("POST /admin/webhooks/active", w.adminSwitchHook),
+		page("POST /admin/webhooks/redeliver", w.adminRedeliverHook),
 
 		{Pattern: "GET /static/{hash}/{file}", Handler: securityHeaders(http.HandlerFunc(w.static))},
 		// Everything no other route claims is a page that does not exist.

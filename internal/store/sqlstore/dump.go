@@ -88,11 +88,13 @@ var dumpTables = []dumpTable{
 		next_attempt_at:t last_error:s created_at:t`)},
 	{name: "log_records", order: "idx", columns: cols(`idx:i kind:s package:s subject:s data:s`)},
 	{name: "log_hashes", order: "idx", columns: cols(`idx:i hash:s`)},
+	{name: "webhooks", order: "id", identity: "id", columns: cols(`id:i package_id:i url:s secret:s events:s active:b
+		created_by:s created_at:t`)},
 }
 
 // wipeOrder deletes children before parents; sessions are not dumped but
 // must go before users.
-var wipeOrder = []string{"log_hashes", "log_records", "sessions", "git_jobs", "audit_events", "download_batches", "version_downloads",
+var wipeOrder = []string{"webhook_attempts", "webhook_deliveries", "webhooks", "log_hashes", "log_records", "sessions", "git_jobs", "audit_events", "download_batches", "version_downloads",
 	"owners", "dependencies", "versions", "packages", "api_tokens", "users"}
 
 func findTable(name string) *dumpTable {

@@ -47,6 +47,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DumpUnknownColumn", testUnknownColumn},
 		{"Log", testLog},
 		{"ConcurrentLog", testConcurrentLog},
+		{"Webhooks", testWebhooks},
+		{"WebhookQueue", testWebhookQueue},
+		{"WebhookConcurrentClaims", testWebhookConcurrentClaims},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
