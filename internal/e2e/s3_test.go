@@ -125,7 +125,8 @@ func TestS3Unreachable(t *testing.T) {
 }
 
 // TestS3Outage stops S3 under a serving registry: metadata is still
-// served, downloads and publishes fail with a clear 503 and health says
+// served, and so is a small archive already downloaded (kept in memory);
+// other downloads and publishes fail with a clear 503 and health says
 // storage; nothing is half-written, and once S3 is back all recover.
 func TestS3Outage(t *testing.T) {
 	gw := testenv.StartS3(t)
@@ -134,12 +135,16 @@ func TestS3Outage(t *testing.T) {
 	tok := r.signUp("olga")
 	r.expect(201, "POST", "/api/upload", tok, pkg{name: "steady", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 	before := r.expect(200, "GET", "/packages/steady/1.0.0.tar.gz", "", nil).Body
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "untouched", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
 
 	gw.Stop()
 	r.expect(200, "GET", "/api/packages/steady", "", nil)
+	if got := r.expect(200, "GET", "/packages/steady/1.0.0.tar.gz", "", nil).Body; !bytes.Equal(got, before) {
+		t.Error("the archive kept in memory differs from the stored one")
+	}
 	start := time.Now()
 	for _, res := range []*response{
-		r.do("GET", "/packages/steady/1.0.0.tar.gz", "", nil),
+		r.do("GET", "/packages/untouched/1.0.0.tar.gz", "", nil),
 		r.do("POST", "/api/upload", tok, pkg{name: "steady", version: "1.1.0"}.archive(t), "Content-Type", "application/gzip"),
 	} {
 		if res.Status != 503 || !strings.Contains(string(res.Body), `"error":"unavailable"`) {

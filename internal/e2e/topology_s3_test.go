@@ -26,7 +26,10 @@ func TestProductionTopologyS3(t *testing.T) {
 	gw := testenv.StartS3(t)
 	e := newEdge(t)
 	env := s3Env(gw.S3, "REDIS_URL", rds.URL(), "TRUSTED_PROXIES", "127.0.0.1/32", "PUBLIC_URL", e.base(),
-		"DOMAIN", topoDomain, "GIT_PER_INSTANCE", "true")
+		"DOMAIN", topoDomain, "GIT_PER_INSTANCE", "true",
+		// Every download reads S3, so that the outage below reaches them
+		// (TestS3Outage covers the small archives kept in memory).
+		"ARCHIVE_CACHE_SIZE", "0")
 	a := startRegistry(t, regOptions{DatabaseURL: dbURL, Env: env})
 	b := startRegistry(t, regOptions{DatabaseURL: dbURL, Env: env})
 	if a.DataDir == b.DataDir {

@@ -54,6 +54,7 @@ func TestWebBrowserDiff(t *testing.T) {
 		t.Error("the line diff does not show the added line")
 	}
 	b.checkLabels()
+	b.screenshots("diff", 1400)
 
 	// The selector compares any two versions (here the other way round).
 	b.do("pick versions", chromedp.SetValue(chromedp.ID("diff-from"), "1.3.0"), chromedp.SetValue(chromedp.ID("diff-to"), "1.2.0"),

@@ -56,6 +56,7 @@ func TestBrowserImpact(t *testing.T) {
 		t.Errorf("1.1.0 yanked before the confirmation: %v", v)
 	}
 	b.checkLabels()
+	b.screenshots("yank-impact", 900)
 	b.do("confirm", chromedp.Click(chromedp.CSS(`form.confirm-actions button[type=submit]`)))
 	b.waitPath("/dashboard/packages/oak-trunk")
 	b.expectText(".alert.success", "Yanked oak-trunk@1.1.0")

@@ -106,6 +106,7 @@ func TestBrowserSmall(t *testing.T) {
 	b.waitQuery("keyword=http")
 	b.expectText("#result-count", "1 package")
 	b.expectText(".results", "tess_http")
+	b.screenshots("search-filters", 900)
 	if !b.eval("the filters kept", `document.getElementById('filter-owner').value === 'tess' && document.getElementById('filter-keyword').value === 'http'`) {
 		t.Error("the filters' values are not kept on the results page")
 	}
@@ -114,6 +115,7 @@ func TestBrowserSmall(t *testing.T) {
 	b.open("/")
 	b.expectText("#trending-title", "Trending")
 	b.expectText("#trending", "tess_json")
+	b.screenshots("home-trending", 1000)
 	b.checkNarrow("/", "/search?owner=tess")
 }
 

@@ -213,6 +213,23 @@ func (b *tab) tallScreenshot(name string, height int64) {
 	b.do("restore the viewport", chromedp.EmulateViewport(1280, 800))
 }
 
+// screenshots saves the page as it stands three ways, with -screenshots:
+// light (name), dark (name-dark), both height pixels tall, and on a phone
+// 390 pixels wide (name-mobile).
+func (b *tab) screenshots(name string, height int64) {
+	b.t.Helper()
+	if !*writeScreenshots {
+		return
+	}
+	b.tallScreenshot(name, height)
+	b.darkMode(true)
+	b.tallScreenshot(name+"-dark", height)
+	b.darkMode(false)
+	b.do("narrow the viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.save(name+"-mobile", value(b, "screenshot "+name+"-mobile", chromedp.CaptureScreenshot()))
+	b.do("restore the viewport", chromedp.EmulateViewport(1280, 800))
+}
+
 func (b *tab) save(name string, png []byte) {
 	b.t.Helper()
 	dir := filepath.Join("..", "..", "docs", "screenshots")

@@ -98,6 +98,10 @@ func TestBrowserWebhooks(t *testing.T) {
 	if got := recv.events("/owners"); len(got) != 1 || got[0] != "owner.added birch" {
 		t.Errorf("the owners receiver got %v", got)
 	}
+	if *writeScreenshots {
+		b.do("scroll to the webhooks", chromedp.ScrollIntoView(chromedp.CSS(`#webhook-list`)))
+		b.screenshots("webhooks", 900)
+	}
 
 	// Deleting the hook takes it off the page.
 	b.do("delete the owners hook", chromedp.Click(chromedp.CSS(`#webhook-list tbody tr:last-child form[action$="/webhooks/delete"] button`)))
