@@ -35,6 +35,12 @@ type PackageSummary struct {
 // MaxPageSize is the largest page of a list.
 const MaxPageSize = 100
 
+// Top lists the first limit packages in the order sort names, without
+// counting them all (Total and HasMore stay unset): the home page's lists.
+func (s *Service) Top(ctx context.Context, sort string, limit int) (*SearchResult, error) {
+	return s.search(ctx, store.SearchQuery{Sort: sort, Limit: limit, NoTotal: true})
+}
+
 // Search lists packages matching a query, ranked (see store.SearchQuery).
 func (s *Service) Search(ctx context.Context, text, sort string, limit, offset int) (*SearchResult, error) {
 	return s.search(ctx, store.SearchQuery{Text: text, Sort: sort, Limit: limit, Offset: offset})

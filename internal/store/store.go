@@ -251,6 +251,10 @@ const (
 // UpdatedSince, when set, keeps only the packages updated at or after it.
 // The filters combine with each other and with Text.
 type SearchQuery struct {
+	// NoTotal leaves SearchResult.Total at 0: counting every match reads
+	// them all, which a list that shows only its first page (the home
+	// page's) does not need.
+	NoTotal       bool
 	Text          string
 	Keyword       string
 	Owner         string

@@ -42,11 +42,11 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	recent, err := w.reg.Search(ctx, "", "recent", homeLists, 0)
+	recent, err := w.reg.Top(ctx, "recent", homeLists)
 	if err != nil {
 		return err
 	}
-	popular, err := w.reg.Search(ctx, "", "downloads", homeLists, 0)
+	popular, err := w.reg.Top(ctx, "downloads", homeLists)
 	if err != nil {
 		return err
 	}

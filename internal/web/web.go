@@ -49,6 +49,7 @@ type Registry interface {
 	Impact(ctx context.Context, q registry.ImpactQuery) (*registry.Impact, error)
 	Totals(ctx context.Context) (*registry.RegistryStats, error)
 	Search(ctx context.Context, text, sort string, limit, offset int) (*registry.SearchResult, error)
+	Top(ctx context.Context, sort string, limit int) (*registry.SearchResult, error)
 	Find(ctx context.Context, q registry.SearchQuery) (*registry.SearchResult, error)
 	Trending(ctx context.Context, limit int) ([]registry.TrendingPackage, error)
 	UserPackages(ctx context.Context, userID int64) ([]registry.PackageSummary, error)

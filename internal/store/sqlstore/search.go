@@ -92,8 +92,10 @@ func (x q) SearchPackages(ctx context.Context, sq store.SearchQuery) (*store.Sea
 		}
 	}
 	var res store.SearchResult
-	if err := x.r.QueryRowContext(ctx, `SELECT count(*) FROM packages p WHERE `+where, args...).Scan(&res.Total); err != nil {
-		return nil, x.wrap(err, "search")
+	if !sq.NoTotal {
+		if err := x.r.QueryRowContext(ctx, `SELECT count(*) FROM packages p WHERE `+where, args...).Scan(&res.Total); err != nil {
+			return nil, x.wrap(err, "search")
+		}
 	}
 
 	var order string

@@ -620,6 +620,8 @@ func testSearch(t *testing.T, s store.Store) {
 		{store.SearchQuery{Sort: store.SortName, Limit: 3}, "fasthttp http http-router", 7},
 		{store.SearchQuery{Sort: store.SortRecent, Limit: 3}, "http-router http_server fasthttp", 7},
 		{store.SearchQuery{Text: "http", Sort: store.SortName}, "fasthttp http http-router http_server router", 5},
+		// A first page without the count of every match.
+		{store.SearchQuery{Sort: store.SortName, Limit: 2, NoTotal: true}, "fasthttp http", 0},
 		// A keyword is matched whole: "web" is not "webkit"'s "browser"
 		// nor part of another keyword.
 		{store.SearchQuery{Keyword: "web"}, "http-router router", 2},
