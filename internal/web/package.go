@@ -41,8 +41,10 @@ type packageView struct {
 
 	Versions     []versionView
 	Dependencies []dependencyView
-	// Dependents may lag other packages' changes by a few seconds.
-	Dependents []registry.Dependent
+	// Dependents may lag other packages' changes by a few seconds: the
+	// first maxDependentsShown of DependentsTotal, by name.
+	Dependents      []registry.Dependent
+	DependentsTotal int
 	Owners     []string
 	Downloads  downloadsView
 	// Daily counts the package's downloads on each of the last
@@ -125,14 +127,28 @@ func (w *Web) packagePageView(ctx context.Context, name, version string) (*packa
 	// Dependents change when other packages publish, yank or delete, which
 	// does not touch this package's cache scope: they are cached apart, for
 	// a short while.
-	deps := cache.ReadThrough[[]registry.Dependent]{Cache: w.opts.Cache, Name: "dependents", TTL: dependentsTTL}
-	view.Dependents, err = deps.Get(ctx, manifest.NormalizeName(view.Name), func(ctx context.Context) ([]registry.Dependent, error) {
-		return w.reg.Dependents(ctx, view.Name)
+	deps := cache.ReadThrough[shownDependents]{Cache: w.opts.Cache, Name: "dependents", TTL: dependentsTTL}
+	shown, err := deps.Get(ctx, manifest.NormalizeName(view.Name), func(ctx context.Context) (shownDependents, error) {
+		all, err := w.reg.Dependents(ctx, view.Name)
+		return shownDependents{First: all[:min(len(all), maxDependentsShown)], Total: len(all)}, err
 	})
 	if err != nil {
 		return nil, err
 	}
+	view.Dependents, view.DependentsTotal = shown.First, shown.Total
 	return view, nil
+}
+
+// maxDependentsShown bounds the dependents a package page lists (and the
+// cache keeps): a package many others use would otherwise make a page of
+// thousands of links, decoded from the cache on every view.
+const maxDependentsShown = 100
+
+// shownDependents are the dependents a package page lists, and how many
+// there are in all.
+type shownDependents struct {
+	First []registry.Dependent
+	Total int
 }
 
 func (w *Web) buildPackageView(ctx context.Context, name, version string) (*packageView, error) {
