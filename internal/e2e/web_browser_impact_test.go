@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -95,16 +93,5 @@ func TestBrowserImpact(t *testing.T) {
 // old one. Evaluations that fail while the tab navigates are retried.
 func (b *tab) waitNewPage(path string) {
 	b.t.Helper()
-	cond := fmt.Sprintf(`location.pathname === %q && document.readyState === "complete" && !document.documentElement.dataset.before`, path)
-	deadline := time.Now().Add(stepTimeout)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.t.Fatalf("the tab did not load a new %s (at %s)", path, b.location())
+	b.waitFor("a new page "+path, fmt.Sprintf(`location.pathname === %q && document.readyState === "complete" && !document.documentElement.dataset.before`, path))
 }

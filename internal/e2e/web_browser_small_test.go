@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -123,11 +121,5 @@ func TestBrowserSmall(t *testing.T) {
 // part: a form that submits to the page it is on changes only the query.
 func (b *tab) waitQuery(part string) {
 	b.t.Helper()
-	cond := fmt.Sprintf(`location.search.includes(%q) && document.readyState === "complete"`, part)
-	testenv.Eventually(b.t, "a page with "+part, func() (bool, string) {
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		defer cancel()
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
-		return err == nil && ok, b.location()
-	})
+	b.waitFor("a page with "+part, fmt.Sprintf(`location.search.includes(%q) && document.readyState === "complete"`, part))
 }

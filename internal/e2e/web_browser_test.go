@@ -135,7 +135,14 @@ func (b *tab) open(path string) {
 // may be navigating meanwhile, which fails evaluations: those are retried.
 func (b *tab) waitPath(path string) {
 	b.t.Helper()
-	cond := fmt.Sprintf(`location.pathname === %q && document.readyState === "complete"`, path)
+	b.waitFor("the page "+path, fmt.Sprintf(`location.pathname === %q && document.readyState === "complete"`, path))
+}
+
+// waitFor waits until the JavaScript condition holds on the tab, which may
+// be navigating meanwhile (a form's answer): evaluations that fail are
+// retried.
+func (b *tab) waitFor(what, cond string) {
+	b.t.Helper()
 	deadline := time.Now().Add(stepTimeout)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
@@ -146,7 +153,7 @@ func (b *tab) waitPath(path string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.t.Fatalf("the tab did not reach %s (at %s)", path, b.location())
+	b.t.Fatalf("the tab never showed %s (at %s)", what, b.location())
 }
 
 func (b *tab) text(sel string) string {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -151,24 +150,6 @@ func TestBrowserWebhooks(t *testing.T) {
 // alertSays is a condition: the page's success message contains text.
 func alertSays(text string) string {
 	return fmt.Sprintf(`document.readyState === "complete" && [...document.querySelectorAll('.alert.success')].some(a => a.textContent.includes(%q))`, text)
-}
-
-// waitFor waits until the JavaScript condition holds on the tab, which may
-// be navigating meanwhile (a form's answer): evaluations that fail are
-// retried.
-func (b *tab) waitFor(what, cond string) {
-	b.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.t.Fatalf("the tab never showed %s (at %s)", what, b.location())
 }
 
 // reloadUntil opens path again and again until the JavaScript condition
