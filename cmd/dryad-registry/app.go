@@ -172,7 +172,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, obs regi
 		Hasher: hasher, Signer: signer, Logger: log,
 		MaxPackageSize: cfg.MaxPackageSize, RedirectDownloads: cfg.S3.RedirectDownloads, StaleTempAge: cfg.UploadTimeout, OrphanQuarantine: cfg.OrphanQuarantine, ArchiveLimits: lim, SessionTimeout: cfg.SessionTimeout,
 		Domain: cfg.Domain, Observer: obs, OnGitWork: a.wakeGit, LogSigner: logSigner,
-		Notifier: notifiers(notifier),
+		Notifier:      notifiers(notifier),
 		OnWebhookWork: a.wakeWebhooks, WebhookAllowPrivate: cfg.WebhookAllowPrivate, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {

@@ -45,8 +45,8 @@ type packageView struct {
 	// first maxDependentsShown of DependentsTotal, by name.
 	Dependents      []registry.Dependent
 	DependentsTotal int
-	Owners     []string
-	Downloads  downloadsView
+	Owners          []string
+	Downloads       downloadsView
 	// Daily counts the package's downloads on each of the last
 	// registry.StatsDays days, oldest first, zeros included.
 	Daily     []registry.DayCount
