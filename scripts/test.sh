@@ -127,10 +127,15 @@ fi
 test_status=0
 say "go test -count=1 ${race[*]} -timeout 30m ${test_args[*]}"
 t0=$(now_ms)
-go test -count=1 "${race[@]}" -timeout 30m "${test_args[@]}" || test_status=$?
+go test -count=1 "${race[@]}" -timeout 30m "${test_args[@]}" 2>&1 | tee "$work/go-test.out" || test_status=${PIPESTATUS[0]}
 
 if ((test_status != 0)); then
-	say "FAIL: go test (status $test_status, $(since "$t0"))"
+	# A failing test's output ends with the logs of the servers it ran,
+	# often long enough to push its own messages out of the end of a CI
+	# log: the failures are repeated here, last, one line each.
+	say "FAIL: go test (status $test_status, $(since "$t0")); the failures:"
+	grep -E -e '^\s*--- FAIL' -e '^\s+[A-Za-z0-9_]+_test\.go:[0-9]+: ' -e '^(panic:|FAIL\s)' "$work/go-test.out" |
+		grep -v -e 'registry log:$' | cut -c1-300 | head -n 60 || true
 	exit "$test_status"
 fi
 if ((vet_status != 0)); then

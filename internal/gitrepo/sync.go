@@ -154,13 +154,23 @@ func (w *Worker) Run(ctx context.Context) {
 // Step claims one due job and runs it, and reports whether there was one.
 // The error is the queue's; a job's own failure is recorded with the job.
 func (w *Worker) Step(ctx context.Context) (bool, error) {
-	jobs, err := w.src.ClaimJobs(ctx, time.Now(), w.opts.Lease, 1)
+	// A shutdown does not cut the claim short: the store may have made a
+	// claim whose answer would then be lost, keeping the job from every
+	// worker for a whole lease. A job claimed as the worker stops is run
+	// with the ended context, which gives it back at once (see run).
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	jobs, err := w.src.ClaimJobs(cctx, time.Now(), w.opts.Lease, 1)
+	cancel()
 	if err != nil || len(jobs) == 0 {
 		return false, err
 	}
 	w.run(ctx, jobs[0])
 	return true, nil
 }
+
+// claimTimeout bounds a claim of the queue, which a shutdown does not
+// interrupt.
+const claimTimeout = 15 * time.Second
 
 // errMirror marks a failed mirror push, which is retried behind the
 // package's other jobs rather than in front of them.
