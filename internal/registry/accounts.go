@@ -64,6 +64,7 @@ func (s *Service) Register(ctx context.Context, r Registration, ip string) (*Use
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
+	s.totals.forget()
 	s.audit(ctx, &store.AuditEvent{ActorID: u.ID, Actor: u.Username, IP: ip, Action: "register", Target: u.Username, Outcome: store.OutcomeSuccess})
 	d := newUser(u)
 	return &d, nil

@@ -198,3 +198,42 @@ func TestTotals(t *testing.T) {
 		t.Errorf("totals = %+v, %v; want %+v (packages with a latest version; versions not deleted, yanked ones included)", tot, err, want)
 	}
 }
+
+// TestTotalsKept checks that the registry-wide counts are kept for a few
+// seconds, except across a change made through the same instance: another
+// instance's publish shows once they expire, this one's at once.
+func TestTotalsKept(t *testing.T) {
+	ctx := context.Background()
+	f := registrytest.New(t)
+	alice := f.SignUp("alice")
+	f.Publish(alice, pkg("one", "1.0.0"))
+	other := registrytest.New(t, func(o *registry.Options) { o.Store = f.Store })
+
+	packages := func() int64 {
+		t.Helper()
+		tot, err := f.Service.Totals(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tot.Packages
+	}
+	if n := packages(); n != 1 {
+		t.Fatalf("packages = %d, want 1", n)
+	}
+	other.Publish(other.SignUp("bob"), pkg("two", "1.0.0"))
+	if n := packages(); n != 1 {
+		t.Errorf("another instance's publish showed before the counts expired: %d packages", n)
+	}
+	f.Clock.Advance(5 * time.Second)
+	if n := packages(); n != 2 {
+		t.Errorf("after the counts expired: %d packages, want 2", n)
+	}
+	f.Publish(alice, pkg("three", "1.0.0"))
+	if n := packages(); n != 3 {
+		t.Errorf("this instance's publish: %d packages, want 3 at once", n)
+	}
+	f.SignUp("carol")
+	if tot, _ := f.Service.Totals(ctx); tot.Users != 3 {
+		t.Errorf("users after a sign-up here = %d, want 3 at once", tot.Users)
+	}
+}

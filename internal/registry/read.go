@@ -53,6 +53,7 @@ func (s *Service) PackageScope(ctx context.Context, name string) string {
 // invalidatePackage forgets every cached rendering of a package after a
 // change, on every instance sharing the cache.
 func (s *Service) invalidatePackage(ctx context.Context, norm string) {
+	s.totals.forget()
 	if err := s.gens.Invalidate(ctx, norm); err != nil {
 		s.log.WarnContext(ctx, "invalidating cache", "package", norm, "err", err)
 	}

@@ -117,6 +117,8 @@ type Service struct {
 	orphans  map[string]bool
 
 	gens cache.Generations
+
+	totals totalsMemo
 }
 
 // New returns a Service.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/dryad-lang/registry/internal/store"
@@ -88,11 +89,52 @@ type RegistryStats struct {
 	Downloads int64
 }
 
+// totalsTTL is how long the registry-wide counts are kept: a change made
+// through another instance shows in them within this.
+const totalsTTL = 5 * time.Second
+
+// totalsMemo keeps the registry-wide counts for totalsTTL. They are on the
+// home page and in every health check, and counting them reads every row
+// of the catalogue: kept, a view costs the same at 100 packages as at
+// 100 000. A change made through this instance forgets them at once.
+type totalsMemo struct {
+	mu      sync.Mutex
+	changes uint64 // changes made through this instance
+	at      time.Time
+	val     *RegistryStats
+}
+
+// forget drops the kept counts after a change.
+func (m *totalsMemo) forget() {
+	m.mu.Lock()
+	m.changes++
+	m.val = nil
+	m.mu.Unlock()
+}
+
 // Totals counts what the registry holds.
 func (s *Service) Totals(ctx context.Context) (*RegistryStats, error) {
+	m := &s.totals
+	m.mu.Lock()
+	if m.val != nil && s.now().Sub(m.at) < totalsTTL {
+		v := *m.val
+		m.mu.Unlock()
+		return &v, nil
+	}
+	seen, start := m.changes, s.now()
+	m.mu.Unlock()
+
 	t, err := s.store.Totals(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &RegistryStats{Packages: t.Packages, Versions: t.Versions, Users: t.Users, Downloads: t.Downloads}, nil
+	v := RegistryStats{Packages: t.Packages, Versions: t.Versions, Users: t.Users, Downloads: t.Downloads}
+	m.mu.Lock()
+	// Counts read across a local change may miss it: not kept.
+	if m.changes == seen {
+		kept := v
+		m.val, m.at = &kept, start
+	}
+	m.mu.Unlock()
+	return &v, nil
 }
