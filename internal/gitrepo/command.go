@@ -31,7 +31,16 @@ var gitConfig = [][2]string{
 	// Housekeeping runs under the write lock, never in a background process
 	// that would outlive it.
 	{"gc.autoDetach", "false"},
+	// git's defaults, fixed because nearGC counts against them.
+	{"gc.auto", strconv.Itoa(gcAutoLoose)},
+	{"gc.autoPackLimit", strconv.Itoa(gcAutoPackLimit)},
 }
+
+// The thresholds of `git gc --auto`: loose objects, and packs.
+const (
+	gcAutoLoose     = 6700
+	gcAutoPackLimit = 50
+)
 
 // baseEnv is the complete environment of a git process: nothing is inherited
 // from the registry's own environment (no GIT_* variables, no HOME, no

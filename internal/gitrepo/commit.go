@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -145,15 +147,35 @@ func (r *Repos) checkCommitExists(ctx context.Context, dir, id string) error {
 }
 
 // housekeep repacks the repository when git judges it worthwhile (every
-// version of more than 100 objects adds a pack, and many packs slow every
-// clone). It runs under the write lock and in the foreground
-// (gc.autoDetach=false), and costs one quick check when there is nothing to
-// do. A failure only delays the repack, so it is logged, not returned.
+// version adds objects, a pack of its own when it has more than 100, and
+// many packs or loose objects slow every clone). It runs under the
+// write lock and in the foreground (gc.autoDetach=false). Git is asked only
+// when the repository nears git's own thresholds (nearGC), so that most
+// commits start no process for it. A failure only delays the repack, so it
+// is logged, not returned.
 func (r *Repos) housekeep(ctx context.Context, dir string) {
+	if !nearGC(dir) {
+		return
+	}
 	if _, err := r.output(ctx, dir, "gc", "--auto", "--quiet"); err != nil {
 		r.log.Warn("git gc", "repository", dir, "err", err)
 		removeLeftovers(dir, r.log)
 	}
+}
+
+// nearGC reports whether `git gc --auto` may have work to do in the
+// repository at dir, counting as git does: the loose objects of one of the
+// 256 object folders (objects/17) stand for 1/256 of them all, and the
+// packs are counted. Asking from half of each threshold (gc.auto and
+// gc.autoPackLimit, fixed in gitConfig) leaves git the decision whenever
+// it could go either way.
+func nearGC(dir string) bool {
+	loose, _ := os.ReadDir(filepath.Join(dir, "objects", "17"))
+	if 2*256*len(loose) >= gcAutoLoose {
+		return true
+	}
+	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	return 2*len(packs) >= gcAutoPackLimit
 }
 
 // lockCreating takes the write lock of a package's repository, creating the

@@ -276,6 +276,12 @@ func (w *Worker) apply(ctx context.Context, j registry.GitJob) error {
 		if err := w.record(ctx, pk, &vs[i], commit); err != nil {
 			return err
 		}
+		if pk.Latest == vs[i].Version {
+			// The commit moved main with it (Version.Latest);
+			// setMain would only check that again, at the cost of
+			// three git processes per publish.
+			return nil
+		}
 	case registry.GitDeleteTag:
 		// Removing the tag is not enough: the deleted version's files stay
 		// reachable as the parent of later versions, and its commit by id.

@@ -2,6 +2,7 @@ package gitrepo_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -65,5 +66,45 @@ func TestWorkerStopDuringClaim(t *testing.T) {
 	}
 	if len(js) != 1 || js[0].Version != "1.0.0" {
 		t.Errorf("after a stop during its claim, the job is not due again: claimable now %+v", js)
+	}
+}
+
+// BenchmarkWorkerDrain times the git worker working through the queue a
+// burst of publishes leaves (a mass publish, a restore): one iteration is
+// one new package's first version, from its claim to its completed job,
+// through the registry on SQLite, with the archive, the commit and tag,
+// branch main and the recorded commit.
+func BenchmarkWorkerDrain(b *testing.B) {
+	ctx := context.Background()
+	f := registrytest.New(b)
+	alice := f.SignUp("alice")
+	repos, err := gitrepo.Open(filepath.Join(b.TempDir(), "git"), gitrepo.Options{Git: testenv.LookPath(b, "git")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := gitrepo.NewWorker(repos, gitrepo.WorkerOptions{Source: f.Service.Git(), Concurrency: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	for i := range b.N {
+		f.Publish(alice, testenv.Package{Name: fmt.Sprintf("drain-%06d", i), Version: "1.0.0"})
+	}
+	b.StartTimer()
+	for done := 0; ; done++ {
+		did, err := w.Step(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !did {
+			if done != b.N {
+				b.Fatalf("%d jobs done for %d publishes", done, b.N)
+			}
+			break
+		}
+	}
+	b.StopTimer()
+	if pending, failing, err := f.Service.Git().Queue(ctx); err != nil || pending != 0 || failing != 0 {
+		b.Fatalf("after the drain: %d jobs pending, %d failing, %v", pending, failing, err)
 	}
 }
