@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"mime/multipart"
@@ -848,5 +849,61 @@ func TestWebDatabaseDown(t *testing.T) {
 	}
 	if !strings.Contains(r.Logs(), "request_id=") {
 		t.Error("the failure was not logged with its request id")
+	}
+}
+
+// TestWebManyVersions checks that a package page lists only its newest
+// versions (and the one it shows) and links the versions page, which lists
+// them all with the diff form.
+func TestWebManyVersions(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("prolific")
+	const n = 33
+	for i := range n {
+		r.expect(201, "POST", "/api/upload", tok, pkg{name: "prolific", version: fmt.Sprintf("1.%d.0", i)}.archive(t), "Content-Type", "application/gzip")
+	}
+	c := newWebClient(t, r)
+	// listed returns the versions in a page's versions table.
+	listed := func(body string) []string {
+		rows := regexp.MustCompile(`<tr(?: class="current")?>\s*<td><a href="/packages/[a-z]+/([0-9.]+)" class="mono">`)
+		var vs []string
+		for _, m := range rows.FindAllStringSubmatch(body, -1) {
+			vs = append(vs, m[1])
+		}
+		return vs
+	}
+
+	body := c.page(200, "/packages/prolific")
+	got := listed(body)
+	if len(got) != 30 || got[0] != "1.32.0" || got[29] != "1.3.0" {
+		t.Errorf("the package page lists %d versions, %v; want the newest 30", len(got), got)
+	}
+	if !strings.Contains(body, `<a href="/packages/prolific/versions" id="pkg_all_versions">All 33 versions</a>`) ||
+		!strings.Contains(body, `Versions <span class="count">33</span>`) {
+		t.Error("the package page neither counts every version nor links the versions page")
+	}
+	// An older version's page lists it too, marked.
+	body = c.page(200, "/packages/prolific/1.1.0")
+	if got := listed(body); len(got) != 31 || got[30] != "1.1.0" || !strings.Contains(body, `<tr class="current">
+      <td><a href="/packages/prolific/1.1.0"`) {
+		t.Errorf("the page of 1.1.0 lists %v", got)
+	}
+
+	body = c.page(200, "/packages/prolific/versions")
+	if got := listed(body); len(got) != n || got[0] != "1.32.0" || got[n-1] != "1.0.0" {
+		t.Errorf("the versions page lists %d versions, %v", len(got), got)
+	}
+	if !strings.Contains(body, `id="versions_count">33 versions`) || strings.Count(body, `<option value="1.0.0"`) != 2 {
+		t.Error("the versions page lacks its count or a diff form offering every version")
+	}
+	if res := c.get("/packages/Prolific/versions"); res.Status != 301 || res.Header.Get("Location") != "/packages/prolific/versions" {
+		t.Errorf("another spelling: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	c.page(404, "/packages/nothing-here/versions")
+
+	// A package with few versions lists them all and no link.
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "brief", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	if body := c.page(200, "/packages/brief"); strings.Contains(body, "pkg_all_versions") || len(listed(body)) != 1 {
+		t.Error("a package of one version: the page should list it and link no versions page")
 	}
 }

@@ -229,6 +229,11 @@ func (w *Web) listPage(rw http.ResponseWriter, r *http.Request, keyword string) 
 
 type packageData struct {
 	*packageView
+	// ShownVersions are the versions the page lists: the newest
+	// maxVersionsListed, and the shown version when it is older;
+	// MoreVersions says that the versions page lists more.
+	ShownVersions []versionView
+	MoreVersions  bool
 	// Readme was rendered and sanitised when the version was published.
 	Readme template.HTML
 	// Versioned is set on /packages/{name}/{version}.
@@ -261,6 +266,7 @@ func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version
 	}
 	d := packageData{packageView: v, Readme: template.HTML(v.ReadmeHTML), Versioned: version != "", CloneURL: gitURL(r, v.Name),
 		GitTag: "v" + v.Version.Version, Chart: newChart(v.Daily)}
+	d.ShownVersions, d.MoreVersions = listedVersions(v.Versions, v.Version.Version)
 	if p := stateOf(r).user; p != nil {
 		d.CanManage = p.IsAdmin() || contains(v.Owners, p.Username)
 	}
@@ -280,6 +286,44 @@ func (w *Web) showPackage(rw http.ResponseWriter, r *http.Request, name, version
 	}
 	sh := &share{Title: title, Description: desc, URL: canonicalURL(r), Type: "website"}
 	w.render(rw, r, status, "package", meta{Title: title, Description: desc, Feed: packageURL(v.Name) + "/feed.xml", Share: sh}, d)
+	return nil
+}
+
+// maxVersionsListed bounds the versions a package page lists; the
+// versions page lists them all. A package with a thousand versions would
+// otherwise make every view of its page render a thousand rows.
+const maxVersionsListed = 30
+
+// listedVersions returns the versions a package page lists, newest first:
+// the newest maxVersionsListed, and the one the page shows (current) after
+// them when it is older; more is set when some are left out.
+func listedVersions(all []versionView, current string) (listed []versionView, more bool) {
+	if len(all) <= maxVersionsListed {
+		return all, false
+	}
+	listed = all[:maxVersionsListed:maxVersionsListed]
+	for _, v := range all[maxVersionsListed:] {
+		if v.Version == current {
+			listed = append(listed, v)
+		}
+	}
+	return listed, true
+}
+
+// versionsPage serves GET /packages/{name}/versions: every version of a
+// package, newest first, with the diff form.
+func (w *Web) versionsPage(rw http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	v, err := w.packagePageView(r.Context(), name, "")
+	if err != nil {
+		return err
+	}
+	if v.Name != name {
+		httpx.Redirect(rw, r, versionsURL(v.Name), http.StatusMovedPermanently)
+		return nil
+	}
+	title := v.Name + " versions"
+	w.render(rw, r, http.StatusOK, "versions", meta{Title: title, Description: "Every version of " + v.Name + ", a Dryad package"}, packageData{packageView: v})
 	return nil
 }
 

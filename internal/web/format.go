@@ -78,6 +78,8 @@ func escapePath(p string) string {
 
 func packageURL(name string) string { return "/packages/" + pathEscape(name) }
 
+func versionsURL(name string) string { return packageURL(name) + "/versions" }
+
 func versionURL(name, version string) string {
 	return "/packages/" + pathEscape(name) + "/" + pathEscape(version)
 }

@@ -166,6 +166,7 @@ func (w *Web) Routes() []httpx.Route {
 		page("GET /packages/{name}/{version}/files", w.filesRoot),
 		w.route("GET /packages/{name}/{version}/files/{path...}", nil, httpx.DeadlineDownload, w.files),
 		page("GET /packages/{name}/diff", w.diffForm),
+		page("GET /packages/{name}/versions", w.versionsPage),
 		w.route("GET /packages/{name}/{from}/diff/{to}", nil, httpx.DeadlineDownload, w.diffPage),
 		page("GET /users/{username}", w.user),
 		page("GET /docs/api", w.apiReferencePage),
