@@ -242,15 +242,27 @@ profile_done() {
 }
 
 # The registry's RSS is sampled every 100 ms during the load runs, and
-# apart during the many connections' run.
+# apart during the many connections' run and the large publish.
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
-(
-	while kill -0 "$server_pid" 2>/dev/null; do
-		rss
-		sleep 0.1
-	done
-) >"$work/rss-load.txt" &
-sampler_pid=$!
+# sample_rss FILE INTERVAL: writes the server's RSS (KiB) to FILE every
+# INTERVAL seconds, in the background, until stop_sampling.
+sample_rss() {
+	(
+		while kill -0 "$server_pid" 2>/dev/null; do
+			rss
+			sleep "$2"
+		done
+	) >"$1" &
+	sampler_pid=$!
+}
+# stop_sampling stops the sampler; peak FILE prints the highest sample.
+stop_sampling() {
+	kill "$sampler_pid" 2>/dev/null || true
+	wait "$sampler_pid" 2>/dev/null || true
+	sampler_pid=
+}
+peak() { sort -n "$1" | tail -n1; }
+sample_rss "$work/rss-load.txt" 0.1
 
 # bench NAME PATH [STATUS]: the registry, nginx and the bare Go server.
 results=()
@@ -279,18 +291,11 @@ bench "404" /api/packages/no-such-package 404
 
 # Many clients at once: KEEPALIVE connections kept open for the whole run,
 # each sending requests one after another.
-kill "$sampler_pid" 2>/dev/null || true
-wait "$sampler_pid" 2>/dev/null || true
-rss_load=$(sort -n "$work/rss-load.txt" | tail -n1)
+stop_sampling
+rss_load=$(peak "$work/rss-load.txt")
 say "wrk: $KEEPALIVE keep-alive connections on the metadata, registry then nginx"
 ulimit -n "$((KEEPALIVE * 2 + 1024))" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-(
-	while kill -0 "$server_pid" 2>/dev/null; do
-		rss
-		sleep 0.1
-	done
-) >"$work/rss-conns.txt" &
-sampler_pid=$!
+sample_rss "$work/rss-conns.txt" 0.1
 many_conns() {
 	local out
 	out=$(wrk -t"$THREADS" -c"$KEEPALIVE" -d"$DURATION" --latency "$1")
@@ -300,10 +305,8 @@ many_conns() {
 }
 keepalive_registry=$(many_conns "$url/api/packages/$hot")
 keepalive_nginx=$(many_conns "$nginx_url/api/packages/$hot")
-kill "$sampler_pid" 2>/dev/null || true
-wait "$sampler_pid" 2>/dev/null || true
-sampler_pid=
-rss_conns=$(sort -n "$work/rss-conns.txt" | tail -n1)
+stop_sampling
+rss_conns=$(peak "$work/rss-conns.txt")
 nginx_rss=0
 for p in $nginx_pid $(pgrep -P "$nginx_pid" || true); do
 	r=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || r=0
@@ -323,22 +326,14 @@ printf '{"name": "bench-big", "version": "1.0.0", "description": "large benchmar
 printf 'export fn big() {}\n' >"$work/big/lib/big.dryad"
 head -c $((PUBLISH_MB << 20)) /dev/urandom >"$work/big/data.bin"
 rss_before=$(rss)
-(
-	while kill -0 "$server_pid" 2>/dev/null; do
-		rss
-		sleep 0.05
-	done
-) >"$work/rss.txt" &
-sampler_pid=$!
+sample_rss "$work/rss.txt" 0.05
 start=$(now_ms)
 "$work/dryad-registry" publish "$work/big" --registry "$url" --token-file "$work/token" --quiet >"$work/publish.txt" 2>&1 ||
 	die "publish failed: $(cat "$work/publish.txt")"
 publish_time=$(since "$start")
 sleep 0.2
-kill "$sampler_pid" 2>/dev/null || true
-wait "$sampler_pid" 2>/dev/null || true
-sampler_pid=
-rss_peak=$(sort -n "$work/rss.txt" | tail -n1)
+stop_sampling
+rss_peak=$(peak "$work/rss.txt")
 rss_samples=$(wc -l <"$work/rss.txt")
 
 echo
