@@ -907,3 +907,24 @@ func TestWebManyVersions(t *testing.T) {
 		t.Error("a package of one version: the page should list it and link no versions page")
 	}
 }
+
+// TestWebManyDependents checks that a package page lists the first 100
+// dependents by name and counts them all.
+func TestWebManyDependents(t *testing.T) {
+	r := startRegistry(t, regOptions{})
+	tok := r.signUp("popular")
+	r.expect(201, "POST", "/api/upload", tok, pkg{name: "popular", version: "1.0.0"}.archive(t), "Content-Type", "application/gzip")
+	const n = 101
+	for i := range n {
+		r.expect(201, "POST", "/api/upload", tok, pkg{name: fmt.Sprintf("user-%03d", i), version: "1.0.0",
+			fields: map[string]any{"dependencies": map[string]string{"popular": "^1.0.0"}}}.archive(t), "Content-Type", "application/gzip")
+	}
+	body := newWebClient(t, r).page(200, "/packages/popular")
+	listed := regexp.MustCompile(`<li><a href="/packages/(user-[0-9]+)">`).FindAllStringSubmatch(body, -1)
+	if len(listed) != 100 || listed[0][1] != "user-000" || listed[99][1] != "user-099" {
+		t.Errorf("the page lists %d dependents; want user-000 to user-099", len(listed))
+	}
+	if !strings.Contains(body, `Dependents <span class="count">101</span>`) {
+		t.Error("the page does not count every dependent")
+	}
+}
